@@ -1,0 +1,8 @@
+"""Benchmark fixtures: the implementations compared side by side."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,47 @@
+"""avrobridge: move Avro records between Kafka topics and re-encode them into a target schema.
+
+This module is the single import path of the public API. The codec comes from one of two
+backends with identical behaviour: the Rust extension ``avrobridge._native`` ("native") or
+the fastavro twin ``avrobridge._fallback`` ("fastavro"). ``AVROBRIDGE_BACKEND`` picks one:
+``auto`` (default: native, falling back to fastavro when the extension cannot be imported),
+``native`` (ImportError when it is missing) or ``fastavro``.
+"""
+
+from __future__ import annotations
+
+from ._backend import BACKEND, impl
+from ._version import __version__
+from .errors import (
+    AvroBridgeError,
+    ConfigError,
+    DecodeError,
+    EncodeError,
+    FramingError,
+    RegistryError,
+    SchemaError,
+    SchemaResolutionError,
+)
+
+Schema = impl.Schema
+encode = impl.encode
+decode = impl.decode
+encode_many = impl.encode_many
+decode_many = impl.decode_many
+
+__all__ = [
+    "BACKEND",
+    "AvroBridgeError",
+    "ConfigError",
+    "DecodeError",
+    "EncodeError",
+    "FramingError",
+    "RegistryError",
+    "Schema",
+    "SchemaError",
+    "SchemaResolutionError",
+    "__version__",
+    "decode",
+    "decode_many",
+    "encode",
+    "encode_many",
+]

@@ -1,0 +1,45 @@
+"""The ``avrobridge`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._version import __version__
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="avrobridge",
+        description="Move Avro records between Kafka topics and re-encode them into a target schema.",
+    )
+    parser.add_argument("--version", action="version", version=f"avrobridge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = sub.add_parser(
+        "demo",
+        help="run the codec on the tutorial's Employee records (no broker or registry needed)",
+    )
+    demo.add_argument("--records", type=int, default=100_000, help="records to encode and decode")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_codec_demo
+
+    return run_codec_demo(records=args.records)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

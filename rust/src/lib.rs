@@ -1,0 +1,14 @@
+//! avrobridge's core: Avro schemas compiled into plans, the binary codec, schema resolution
+//! and bytes-to-bytes transcoding. The pure-Rust modules below know nothing of Python; the
+//! `py` module (feature `python`) is the only one that does.
+
+pub mod calendar;
+pub mod error;
+pub mod schema;
+pub mod wire;
+
+#[cfg(feature = "python")]
+mod py;
+
+pub use error::{Error, Result};
+pub use schema::{Fingerprint, Schema};

@@ -1,0 +1,319 @@
+//! The Python bindings: the only part of the crate that knows pyo3. Compiled as
+//! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
+
+mod decoder;
+mod encoder;
+mod errors;
+mod plan;
+mod pytypes;
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString};
+
+use crate::schema::{Fingerprint, ParseOptions, Schema};
+use errors::to_pyerr;
+use plan::Plan;
+
+/// A parsed, validated Avro schema, compiled for encoding and decoding.
+#[pyclass(frozen, name = "Schema", module = "avrobridge._native")]
+pub struct PySchema {
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) plan: Plan,
+    /// The schema JSON as given (text), kept for `str()`, pickling and the registry.
+    text: String,
+}
+
+fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = obj.py();
+    let json = py.import("json")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("separators", (",", ":"))?;
+    json.call_method("dumps", (obj,), Some(&kwargs))?.extract()
+}
+
+impl PySchema {
+    fn build(py: Python<'_>, text: String, validate_defaults: bool) -> PyResult<PySchema> {
+        let schema = Schema::parse_str_with(&text, ParseOptions { validate_defaults })
+            .map_err(|e| to_pyerr(e, None))?;
+        let plan = Plan::build(py, &schema);
+        Ok(PySchema {
+            schema: Arc::new(schema),
+            plan,
+            text,
+        })
+    }
+}
+
+/// Accepts a `Schema`, or schema JSON as text or as the parsed object, and returns a Schema.
+pub(crate) fn as_schema<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PySchema>> {
+    if let Ok(s) = obj.cast::<PySchema>() {
+        return Ok(s.clone());
+    }
+    let schema = PySchema::new(obj.py(), obj, true)?;
+    Bound::new(obj.py(), schema)
+}
+
+#[pymethods]
+impl PySchema {
+    #[new]
+    #[pyo3(signature = (schema, *, validate_defaults = true))]
+    fn new(py: Python<'_>, schema: &Bound<'_, PyAny>, validate_defaults: bool) -> PyResult<Self> {
+        if let Ok(existing) = schema.cast::<PySchema>() {
+            return PySchema::build(py, existing.get().text.clone(), validate_defaults);
+        }
+        let text = if let Ok(s) = schema.cast::<PyString>() {
+            s.to_str()?.to_string()
+        } else if let Ok(b) = schema.cast::<PyBytes>() {
+            String::from_utf8(b.as_bytes().to_vec())
+                .map_err(|_| PyValueError::new_err("schema bytes are not UTF-8"))?
+        } else {
+            json_dumps(schema).map_err(|e| {
+                PyTypeError::new_err(format!(
+                    "schema must be JSON text or a JSON-like object: {e}"
+                ))
+            })?
+        };
+        PySchema::build(py, text, validate_defaults)
+    }
+
+    /// Parsing Canonical Form, as the Avro specification defines it.
+    #[getter]
+    fn canonical_form(&self) -> &str {
+        self.schema.canonical_form()
+    }
+
+    /// The schema JSON text this object was built from.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The full name of the top-level type when it is named, else None.
+    #[getter]
+    fn name(&self) -> Option<String> {
+        self.schema
+            .node(self.schema.root())
+            .name()
+            .map(|n| n.fullname.clone())
+    }
+
+    /// The top-level type: "record", "enum", "union", "int", ...
+    #[getter]
+    fn r#type(&self) -> &'static str {
+        self.schema.node(self.schema.root()).kind().name()
+    }
+
+    /// The digest of the canonical form: "CRC-64-AVRO" (8 bytes, little-endian), "MD5" or
+    /// "SHA-256".
+    #[pyo3(signature = (algorithm = "CRC-64-AVRO"))]
+    fn fingerprint<'py>(&self, py: Python<'py>, algorithm: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let alg = Fingerprint::from_name(algorithm).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "unknown fingerprint algorithm '{algorithm}': use CRC-64-AVRO, MD5 or SHA-256"
+            ))
+        })?;
+        Ok(PyBytes::new(py, &self.schema.fingerprint(alg)))
+    }
+
+    fn to_json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (&self.text,))
+    }
+
+    fn __str__(&self) -> &str {
+        &self.text
+    }
+
+    fn __repr__(&self) -> String {
+        let mut shown: String = self.text.chars().take(80).collect();
+        if shown.len() < self.text.len() {
+            shown.push('…');
+        }
+        format!("Schema({shown:?})")
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<PySchema>() {
+            Ok(o) => {
+                o.get().text == self.text
+                    || o.get().schema.canonical_form() == self.schema.canonical_form() && {
+                        // Same wire shape; equal only if the JSON documents are equal too.
+                        let a: Result<serde_json::Value, _> = serde_json::from_str(&self.text);
+                        let b: Result<serde_json::Value, _> = serde_json::from_str(&o.get().text);
+                        matches!((a, b), (Ok(a), Ok(b)) if a == b)
+                    }
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        crate::schema::fingerprint(
+            self.schema.canonical_form().as_bytes(),
+            Fingerprint::Crc64Avro,
+        )
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().into_any(), (slf.get().text.clone(),)))
+    }
+}
+
+/// Encodes one datum.
+#[pyfunction]
+fn encode<'py>(
+    py: Python<'py>,
+    schema: &Bound<'py, PyAny>,
+    datum: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let schema = as_schema(schema)?;
+    let s = schema.get();
+    let mut buf = Vec::with_capacity(64);
+    encoder::encode_datum(py, &s.plan, datum, &mut buf)
+        .map_err(|e| e.into_encode_pyerr(py, None))?;
+    Ok(PyBytes::new(py, &buf))
+}
+
+/// Decodes one datum; the whole input must be consumed.
+#[pyfunction]
+fn decode<'py>(
+    py: Python<'py>,
+    schema: &Bound<'py, PyAny>,
+    data: &[u8],
+) -> PyResult<Bound<'py, PyAny>> {
+    let schema = as_schema(schema)?;
+    let s = schema.get();
+    decoder::decode_datum(py, &s.plan, data).map_err(|e| {
+        let offset = match &e {
+            errors::Fail::Avro(crate::error::Error::Decode { offset, .. }) => *offset,
+            _ => 0,
+        };
+        e.into_decode_pyerr(py, offset, None)
+    })
+}
+
+/// Pauses Python's cyclic GC while a batch builds many containers: every few hundred new
+/// dicts would otherwise trigger a collection that walks all results built so far, making a
+/// large batch quadratic. The previous state is restored on drop.
+struct GcPause(bool);
+
+impl GcPause {
+    fn new() -> Self {
+        // SAFETY: GIL held; plain C-API calls.
+        GcPause(unsafe { pyo3::ffi::PyGC_Disable() } != 0)
+    }
+}
+
+impl Drop for GcPause {
+    fn drop(&mut self) {
+        if self.0 {
+            // SAFETY: GIL held (the guard never leaves the thread that holds it).
+            unsafe { pyo3::ffi::PyGC_Enable() };
+        }
+    }
+}
+
+/// Raises the first failure of a batch, carrying every result and every error.
+fn raise_batch(
+    py: Python<'_>,
+    results: Vec<Option<Py<PyAny>>>,
+    failures: Vec<(usize, PyErr)>,
+) -> PyErr {
+    let Some((_, first)) = failures.first() else {
+        return PyValueError::new_err("empty failure list");
+    };
+    let first = first.clone_ref(py);
+    let value = first.value(py);
+    let results: Vec<Py<PyAny>> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| py.None()))
+        .collect();
+    let errors: Vec<(usize, Bound<'_, PyAny>)> = failures
+        .iter()
+        .map(|(i, e)| (*i, e.value(py).clone().into_any()))
+        .collect();
+    let _ = value.setattr("results", PyList::new(py, results).ok());
+    let _ = value.setattr("errors", errors);
+    first
+}
+
+/// Encodes many data in one call. A bad item does not stop the others: the first failure is
+/// raised with `.index`, `.results` (None where an item failed) and `.errors`.
+#[pyfunction]
+fn encode_many<'py>(
+    py: Python<'py>,
+    schema: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let schema = as_schema(schema)?;
+    let s = schema.get();
+    let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
+    let mut failures = Vec::new();
+    let mut buf = Vec::with_capacity(256);
+    for (index, item) in data.try_iter()?.enumerate() {
+        let item = item?;
+        buf.clear();
+        match encoder::encode_datum(py, &s.plan, &item, &mut buf) {
+            Ok(()) => out.push(Some(PyBytes::new(py, &buf).into_any().unbind())),
+            Err(e) => {
+                failures.push((index, e.into_encode_pyerr(py, Some(index))));
+                out.push(None);
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(raise_batch(py, out, failures));
+    }
+    PyList::new(py, out.into_iter().flatten())
+}
+
+/// Decodes many byte strings in one call, with `encode_many`'s error contract.
+#[pyfunction]
+fn decode_many<'py>(
+    py: Python<'py>,
+    schema: &Bound<'py, PyAny>,
+    items: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let schema = as_schema(schema)?;
+    let s = schema.get();
+    let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
+    let mut failures = Vec::new();
+    let _gc = GcPause::new();
+    for (index, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        let data: &[u8] = match item.cast::<PyBytes>() {
+            Ok(b) => b.as_bytes(),
+            Err(_) => return Err(PyTypeError::new_err(format!("item {index} is not bytes"))),
+        };
+        match decoder::decode_datum(py, &s.plan, data) {
+            Ok(v) => out.push(Some(v.unbind())),
+            Err(e) => {
+                let offset = match &e {
+                    errors::Fail::Avro(crate::error::Error::Decode { offset, .. }) => *offset,
+                    _ => 0,
+                };
+                failures.push((index, e.into_decode_pyerr(py, offset, Some(index))));
+                out.push(None);
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(raise_batch(py, out, failures));
+    }
+    PyList::new(py, out.into_iter().flatten())
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PySchema>()?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_many, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_many, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Parsing Canonical Form (Avro specification, "Schema Resolution" / "Parsing Canonical Form"):
+//! primitives as bare names, full names, only the attributes that matter for parsing, in the
+//! fixed order name, type, fields, symbols, items, values, size; no whitespace; a named type
+//! after its first appearance is written as its full name.
+
+use std::collections::HashSet;
+
+use super::{Node, NodeId, Schema};
+
+pub(super) fn canonical_form(schema: &Schema) -> String {
+    let mut out = String::new();
+    let mut seen = HashSet::new();
+    write(schema, schema.root(), &mut out, &mut seen);
+    out
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    // serde_json escapes only what JSON requires and keeps other characters as UTF-8, which
+    // is the [STRINGS] rule.
+    out.push_str(&serde_json::Value::String(s.to_string()).to_string());
+}
+
+fn write(schema: &Schema, id: NodeId, out: &mut String, seen: &mut HashSet<NodeId>) {
+    let node = schema.node(id);
+    if let Some(name) = node.name() {
+        if !seen.insert(id) {
+            push_json_string(out, &name.fullname);
+            return;
+        }
+    }
+    match node {
+        Node::Record(r) => {
+            out.push_str("{\"name\":");
+            push_json_string(out, &r.name.fullname);
+            out.push_str(if r.is_error {
+                ",\"type\":\"error\",\"fields\":["
+            } else {
+                ",\"type\":\"record\",\"fields\":["
+            });
+            for (i, f) in r.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"name\":");
+                push_json_string(out, &f.name);
+                out.push_str(",\"type\":");
+                write(schema, f.node, out, seen);
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
+        Node::Enum(e) => {
+            out.push_str("{\"name\":");
+            push_json_string(out, &e.name.fullname);
+            out.push_str(",\"type\":\"enum\",\"symbols\":[");
+            for (i, s) in e.symbols.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(out, s);
+            }
+            out.push_str("]}");
+        }
+        Node::Fixed(f) => {
+            out.push_str("{\"name\":");
+            push_json_string(out, &f.name.fullname);
+            out.push_str(",\"type\":\"fixed\",\"size\":");
+            out.push_str(&f.size.to_string());
+            out.push('}');
+        }
+        Node::Array { items } => {
+            out.push_str("{\"type\":\"array\",\"items\":");
+            write(schema, *items, out, seen);
+            out.push('}');
+        }
+        Node::Map { values } => {
+            out.push_str("{\"type\":\"map\",\"values\":");
+            write(schema, *values, out, seen);
+            out.push('}');
+        }
+        Node::Union { branches } => {
+            out.push('[');
+            for (i, b) in branches.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(schema, *b, out, seen);
+            }
+            out.push(']');
+        }
+        primitive => {
+            out.push('"');
+            out.push_str(primitive.kind().name());
+            out.push('"');
+        }
+    }
+}
