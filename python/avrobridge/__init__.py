@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from ._backend import BACKEND, impl
 from ._version import __version__
+from .compat import (
+    Compatibility,
+    CompatibilityLevel,
+    Incompatibility,
+    check_compatibility,
+    check_level,
+)
 from .errors import (
     AvroBridgeError,
     ConfigError,
@@ -27,9 +34,16 @@ encode = impl.encode
 decode = impl.decode
 encode_many = impl.encode_many
 decode_many = impl.decode_many
+Transcoder = impl.Transcoder
 
 __all__ = [
     "BACKEND",
+    "Compatibility",
+    "CompatibilityLevel",
+    "Incompatibility",
+    "Transcoder",
+    "check_compatibility",
+    "check_level",
     "AvroBridgeError",
     "ConfigError",
     "DecodeError",

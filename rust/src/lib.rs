@@ -3,8 +3,12 @@
 //! `py` module (feature `python`) is the only one that does.
 
 pub mod calendar;
+pub mod compat;
 pub mod error;
+pub mod framing;
+pub mod resolve;
 pub mod schema;
+pub mod transcode;
 pub mod wire;
 
 #[cfg(feature = "python")]

@@ -172,6 +172,19 @@ impl<'a> Reader<'a> {
             .map_err(|e| Error::decode(format!("string is not valid UTF-8 ({e})"), start))
     }
 
+    /// Skips a string, checking it is UTF-8 (ASCII, the common case, is checked a word at a
+    /// time without the general decoder).
+    #[inline]
+    pub fn skip_str(&mut self) -> Result<()> {
+        let start = self.pos;
+        let bytes = self.read_bytes()?;
+        if !bytes.is_ascii() {
+            std::str::from_utf8(bytes)
+                .map_err(|e| Error::decode(format!("string is not valid UTF-8 ({e})"), start))?;
+        }
+        Ok(())
+    }
+
     /// An index below `n` (union branch or enum symbol).
     #[inline]
     pub fn read_index(&mut self, n: usize, what: &str) -> Result<usize> {

@@ -150,11 +150,11 @@ fn decode_value<'py>(
                 }
             }
             let mut index = first;
-            while first > 0 {
+            // Only a non-empty first block can be followed by more blocks.
+            let mut more = first > 0;
+            while more {
                 let count = r.read_block_count(*min)?;
-                if count == 0 {
-                    break;
-                }
+                more = count > 0;
                 for _ in 0..count {
                     let value = decode_value(py, plan, *items, r, depth + 1)
                         .map_err(|e| e.at(index.to_string()))?;
@@ -367,7 +367,10 @@ fn new_uuid(py: Python<'_>, value: u128) -> FResult<Bound<'_, PyAny>> {
     let t = py_types(py)?;
     let obj = t.object_new.bind(py).call1((t.uuid.bind(py),))?;
     let Ok(int) = value.into_pyobject(py);
-    for (name, v) in [("int", int.as_any()), ("is_safe", t.safe_uuid_unknown.bind(py))] {
+    for (name, v) in [
+        ("int", int.as_any()),
+        ("is_safe", t.safe_uuid_unknown.bind(py)),
+    ] {
         let name = PyString::intern(py, name);
         // SAFETY: live objects. The generic setter bypasses UUID.__setattr__ (which forbids
         // assignment), as UUID.__init__ itself does through object.__setattr__.

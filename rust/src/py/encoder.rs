@@ -979,7 +979,11 @@ fn parse_decimal_text(text: &str) -> Option<(bool, Vec<u8>, i64)> {
     if digits.is_empty() {
         return None;
     }
-    let leading = digits.iter().take_while(|d| **d == 0).count().min(digits.len() - 1);
+    let leading = digits
+        .iter()
+        .take_while(|d| **d == 0)
+        .count()
+        .min(digits.len() - 1);
     digits.drain(..leading);
     Some((negative, digits, exp.checked_sub(fraction)?))
 }
@@ -987,7 +991,14 @@ fn parse_decimal_text(text: &str) -> Option<(bool, Vec<u8>, i64)> {
 fn format_uuid(v: u128) -> String {
     let hex = format!("{v:032x}");
     let part = |a: usize, b: usize| hex.get(a..b).unwrap_or_default();
-    format!("{}-{}-{}-{}-{}", part(0, 8), part(8, 12), part(12, 16), part(16, 20), part(20, 32))
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0, 8),
+        part(8, 12),
+        part(12, 16),
+        part(16, 20),
+        part(20, 32)
+    )
 }
 
 fn mul_add(limbs: &mut Vec<u32>, mul: u32, add: u32) {

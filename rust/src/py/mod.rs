@@ -6,6 +6,7 @@ mod encoder;
 mod errors;
 mod plan;
 mod pytypes;
+mod transcoder;
 
 use std::sync::Arc;
 
@@ -178,22 +179,49 @@ fn encode<'py>(
     Ok(PyBytes::new(py, &buf))
 }
 
-/// Decodes one datum; the whole input must be consumed.
-#[pyfunction]
-fn decode<'py>(
+/// Decodes one datum of `writer` (optionally resolved to `reader`) as a Python value.
+fn decode_one<'py>(
     py: Python<'py>,
-    schema: &Bound<'py, PyAny>,
+    writer: &Bound<'py, PySchema>,
+    reader: Option<&Bound<'py, PySchema>>,
     data: &[u8],
+    index: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let schema = as_schema(schema)?;
-    let s = schema.get();
-    decoder::decode_datum(py, &s.plan, data).map_err(|e| {
+    let result = match reader {
+        None => decoder::decode_datum(py, &writer.get().plan, data),
+        Some(reader) => match transcoder::resolve_bytes(writer, reader, data) {
+            Ok(resolved) => decoder::decode_datum(py, &reader.get().plan, &resolved),
+            Err(e) => Err(errors::Fail::Avro(e)),
+        },
+    };
+    result.map_err(|e| {
         let offset = match &e {
             errors::Fail::Avro(crate::error::Error::Decode { offset, .. }) => *offset,
             _ => 0,
         };
-        e.into_decode_pyerr(py, offset, None)
+        e.into_decode_pyerr(py, offset, index)
     })
+}
+
+fn optional_schema<'py>(
+    reader: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PySchema>>> {
+    reader.filter(|r| !r.is_none()).map(as_schema).transpose()
+}
+
+/// Decodes one datum; the whole input must be consumed. With `reader`, the data is
+/// resolved from the writer schema `schema` to the reader schema (Avro schema resolution).
+#[pyfunction]
+#[pyo3(signature = (schema, data, reader = None))]
+fn decode<'py>(
+    py: Python<'py>,
+    schema: &Bound<'py, PyAny>,
+    data: &[u8],
+    reader: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let writer = as_schema(schema)?;
+    let reader = optional_schema(reader)?;
+    decode_one(py, &writer, reader.as_ref(), data, None)
 }
 
 /// Pauses Python's cyclic GC while a batch builds many containers: every few hundred new
@@ -273,13 +301,15 @@ fn encode_many<'py>(
 
 /// Decodes many byte strings in one call, with `encode_many`'s error contract.
 #[pyfunction]
+#[pyo3(signature = (schema, items, reader = None))]
 fn decode_many<'py>(
     py: Python<'py>,
     schema: &Bound<'py, PyAny>,
     items: &Bound<'py, PyAny>,
+    reader: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let schema = as_schema(schema)?;
-    let s = schema.get();
+    let writer = as_schema(schema)?;
+    let reader = optional_schema(reader)?;
     let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
     let mut failures = Vec::new();
     let _gc = GcPause::new();
@@ -289,14 +319,10 @@ fn decode_many<'py>(
             Ok(b) => b.as_bytes(),
             Err(_) => return Err(PyTypeError::new_err(format!("item {index} is not bytes"))),
         };
-        match decoder::decode_datum(py, &s.plan, data) {
+        match decode_one(py, &writer, reader.as_ref(), data, Some(index)) {
             Ok(v) => out.push(Some(v.unbind())),
             Err(e) => {
-                let offset = match &e {
-                    errors::Fail::Avro(crate::error::Error::Decode { offset, .. }) => *offset,
-                    _ => 0,
-                };
-                failures.push((index, e.into_decode_pyerr(py, offset, Some(index))));
+                failures.push((index, e));
                 out.push(None);
             }
         }
@@ -311,6 +337,11 @@ fn decode_many<'py>(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PySchema>()?;
+    m.add_class::<transcoder::PyTranscoder>()?;
+    m.add_function(wrap_pyfunction!(
+        transcoder::reader_writer_incompatibilities,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(encode_many, m)?)?;

@@ -41,8 +41,15 @@ pub(crate) fn py_types(py: Python<'_>) -> PyResult<&'static PyTypes> {
             epoch_utc: epoch_utc.unbind(),
             decimal: py.import("decimal")?.getattr("Decimal")?.unbind(),
             uuid: py.import("uuid")?.getattr("UUID")?.unbind(),
-            object_new: py.get_type::<pyo3::types::PyAny>().getattr("__new__")?.unbind(),
-            safe_uuid_unknown: py.import("uuid")?.getattr("SafeUUID")?.getattr("unknown")?.unbind(),
+            object_new: py
+                .get_type::<pyo3::types::PyAny>()
+                .getattr("__new__")?
+                .unbind(),
+            safe_uuid_unknown: py
+                .import("uuid")?
+                .getattr("SafeUUID")?
+                .getattr("unknown")?
+                .unbind(),
             mapping: abc.getattr("Mapping")?.unbind(),
             sequence: abc.getattr("Sequence")?.unbind(),
             array_array: py.import("array")?.getattr("array")?.unbind(),

@@ -230,6 +230,8 @@ pub struct Schema {
     root: NodeId,
     names: HashMap<String, NodeId>,
     canonical: String,
+    /// `min_size` of every node, computed once (walkers bound block counts with it).
+    min_sizes: Vec<usize>,
 }
 
 /// Options of the parser, mirroring Java's `Schema.Parser` switches.
@@ -288,8 +290,12 @@ impl Schema {
             root,
             names,
             canonical: String::new(),
+            min_sizes: Vec::new(),
         };
         schema.canonical = canonical::canonical_form(&schema);
+        schema.min_sizes = (0..schema.nodes.len())
+            .map(|id| schema.min_size_inner(id, &mut Vec::new()))
+            .collect();
         schema
     }
 
@@ -326,8 +332,9 @@ impl Schema {
 
     /// The fewest bytes any value of this node can take (0 for null, empty records, fixed(0)).
     /// Used to bound block counts read from the wire before allocating.
+    #[inline]
     pub fn min_size(&self, id: NodeId) -> usize {
-        self.min_size_inner(id, &mut Vec::new())
+        self.min_sizes.get(id).copied().unwrap_or(0)
     }
 
     fn min_size_inner(&self, id: NodeId, visiting: &mut Vec<NodeId>) -> usize {

@@ -1,0 +1,299 @@
+//! `Transcoder`, resolution decode and the compatibility check, for Python.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use super::errors::to_pyerr;
+use super::{PySchema, as_schema};
+use crate::compat;
+use crate::error::Error;
+use crate::framing;
+use crate::resolve::{Plan, build_plan};
+use crate::schema::Schema;
+use crate::transcode::Transcoder;
+
+/// A compiled writer -> reader plan, applied to bytes. Immutable and thread-safe: batches
+/// run with the GIL released, so threads transcoding separate batches run in parallel.
+#[pyclass(frozen, name = "Transcoder", module = "avrobridge._native")]
+pub struct PyTranscoder {
+    writer: Py<PySchema>,
+    reader: Py<PySchema>,
+    writer_schema: Arc<Schema>,
+    plan: Arc<Plan>,
+}
+
+/// Plans built for `decode(..., reader=...)`, keyed by the two schemas' identities (the
+/// Arcs are kept, so an address cannot be reused while its entry lives).
+type PlanKey = (usize, usize);
+type PlanEntry = (Arc<Schema>, Arc<Schema>, Arc<Plan>);
+static PLAN_CACHE: Mutex<Option<HashMap<PlanKey, PlanEntry>>> = Mutex::new(None);
+const PLAN_CACHE_LIMIT: usize = 512;
+
+fn cached_plan(writer: &Arc<Schema>, reader: &Arc<Schema>) -> Result<Arc<Plan>, Error> {
+    let key = (Arc::as_ptr(writer) as usize, Arc::as_ptr(reader) as usize);
+    if let Ok(guard) = PLAN_CACHE.lock() {
+        if let Some((_, _, plan)) = guard.as_ref().and_then(|m| m.get(&key)) {
+            return Ok(plan.clone());
+        }
+    }
+    let plan = Arc::new(build_plan(writer, reader)?);
+    if let Ok(mut guard) = PLAN_CACHE.lock() {
+        let map = guard.get_or_insert_with(HashMap::new);
+        if map.len() >= PLAN_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, (writer.clone(), reader.clone(), plan.clone()));
+    }
+    Ok(plan)
+}
+
+/// One output of a batch: a byte range of the shared output buffer, or the error.
+type Slot = Result<(usize, usize), Error>;
+
+/// Builds the `(outputs, errors)` pair a batch returns: `outputs[i]` is bytes or None, and
+/// `errors` lists `(index, exception)` for every item that failed.
+fn batch_result<'py>(py: Python<'py>, buf: &[u8], slots: &[Slot]) -> PyResult<Bound<'py, PyTuple>> {
+    // SAFETY: a new list of `len` NULL slots; every slot is set below before the list is used.
+    let outputs = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyList_New(slots.len() as pyo3::ffi::Py_ssize_t),
+        )?
+    };
+    let errors = PyList::empty(py);
+    for (index, slot) in slots.iter().enumerate() {
+        let item = match slot {
+            Ok((start, end)) => {
+                PyBytes::new(py, buf.get(*start..*end).unwrap_or_default()).into_any()
+            }
+            Err(e) => {
+                let err = to_pyerr(e.clone(), Some(index));
+                errors.append((index, err.value(py)))?;
+                py.None().into_bound(py)
+            }
+        };
+        // SAFETY: index < len; PyList_SetItem steals the new reference.
+        unsafe {
+            pyo3::ffi::PyList_SetItem(
+                outputs.as_ptr(),
+                index as pyo3::ffi::Py_ssize_t,
+                item.into_ptr(),
+            )
+        };
+    }
+    PyTuple::new(py, [outputs, errors.into_any()])
+}
+
+thread_local! {
+    /// Output buffer and result slots reused across batches on this thread: a fresh
+    /// multi-megabyte buffer per batch costs page faults that serialise threads.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<Slot>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Above this the buffer is released after the batch instead of being kept for the next.
+const KEEP_SCRATCH_BYTES: usize = 32 << 20;
+
+/// Runs `transcode_one(input, buf)` for every input with the GIL released, then builds the
+/// Python result with it held.
+fn run_batch<'py>(
+    py: Python<'py>,
+    inputs: Vec<PyBackedBytes>,
+    transcode_one: impl Fn(&[u8], &mut Vec<u8>, &mut Vec<usize>) -> Result<(), Error> + Send + Sync,
+) -> PyResult<Bound<'py, PyTuple>> {
+    SCRATCH.with(|cell| {
+        let mut guard = cell
+            .try_borrow_mut()
+            .map_err(|_| PyTypeError::new_err("re-entrant batch call"))?;
+        let (buf, slots) = &mut *guard;
+        buf.clear();
+        slots.clear();
+        py.detach(|| {
+            let mut scratch = Vec::new();
+            for item in &inputs {
+                let start = buf.len();
+                slots.push(transcode_one(item, buf, &mut scratch).map(|()| (start, buf.len())));
+            }
+        });
+        drop(inputs);
+        let result = batch_result(py, buf, slots);
+        if buf.capacity() > KEEP_SCRATCH_BYTES {
+            *buf = Vec::new();
+        }
+        slots.clear();
+        result
+    })
+}
+
+fn extract_items(items: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedBytes>> {
+    let mut out = Vec::with_capacity(items.len().unwrap_or(0));
+    for (i, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        match item.extract::<PyBackedBytes>() {
+            Ok(b) => out.push(b),
+            Err(_) => return Err(PyTypeError::new_err(format!("item {i} is not bytes"))),
+        }
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl PyTranscoder {
+    #[new]
+    fn new(writer: &Bound<'_, PyAny>, reader: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let writer = as_schema(writer)?;
+        let reader = as_schema(reader)?;
+        let writer_schema = writer.get().schema.clone();
+        let reader_schema = reader.get().schema.clone();
+        let plan = build_plan(&writer_schema, &reader_schema).map_err(|e| to_pyerr(e, None))?;
+        Ok(PyTranscoder {
+            writer: writer.unbind(),
+            reader: reader.unbind(),
+            writer_schema,
+            plan: Arc::new(plan),
+        })
+    }
+
+    #[getter]
+    fn writer(&self, py: Python<'_>) -> Py<PySchema> {
+        self.writer.clone_ref(py)
+    }
+
+    #[getter]
+    fn reader(&self, py: Python<'_>) -> Py<PySchema> {
+        self.reader.clone_ref(py)
+    }
+
+    /// Problems that make only some records unreadable (a writer enum symbol or union branch
+    /// the reader cannot take); such records fail at transcode time.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.plan.warnings.clone()
+    }
+
+    /// Writer bytes -> reader bytes.
+    fn transcode<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let t = Transcoder {
+            plan: &self.plan,
+            writer: &self.writer_schema,
+        };
+        let out = t.transcode(data).map_err(|e| to_pyerr(e, None))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Transcodes every item with the GIL released; returns `(outputs, errors)`.
+    fn transcode_many<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let inputs = extract_items(items)?;
+        let t = Transcoder {
+            plan: &self.plan,
+            writer: &self.writer_schema,
+        };
+        run_batch(py, inputs, |item, buf, scratch| {
+            t.transcode_into(item, buf, scratch)
+        })
+    }
+
+    /// The same for Confluent-framed records: each item must carry magic byte 0 and a
+    /// schema id (equal to `expected_writer_id` when given); outputs carry `schema_id`.
+    #[pyo3(signature = (items, schema_id, expected_writer_id = None))]
+    fn transcode_framed_many<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        schema_id: u32,
+        expected_writer_id: Option<u32>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let inputs = extract_items(items)?;
+        let t = Transcoder {
+            plan: &self.plan,
+            writer: &self.writer_schema,
+        };
+        run_batch(py, inputs, |item, buf, scratch| {
+            let (id, body) = framing::split(item)?;
+            if let Some(expected) = expected_writer_id {
+                if id != expected {
+                    return Err(Error::framing(format!(
+                        "record has schema id {id}, this transcoder reads schema id {expected}"
+                    )));
+                }
+            }
+            let start = buf.len();
+            framing::write_header(buf, schema_id);
+            t.transcode_into(body, buf, scratch).map_err(|e| {
+                buf.truncate(start);
+                shift_offset(e, framing::HEADER_LEN)
+            })
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let name = |s: &Py<PySchema>| {
+            s.get()
+                .schema
+                .node(s.get().schema.root())
+                .branch_name()
+                .to_string()
+        };
+        let _ = py;
+        format!(
+            "Transcoder({} -> {})",
+            name(&self.writer),
+            name(&self.reader)
+        )
+    }
+}
+
+/// Offsets in framed records count the 5-byte header too.
+fn shift_offset(e: Error, by: usize) -> Error {
+    match e {
+        Error::Decode {
+            message,
+            offset,
+            path,
+        } => Error::Decode {
+            message,
+            offset: offset + by,
+            path,
+        },
+        other => other,
+    }
+}
+
+/// Transcodes `data` from `writer` to `reader` for decoding with resolution.
+pub(crate) fn resolve_bytes(
+    writer: &Bound<'_, PySchema>,
+    reader: &Bound<'_, PySchema>,
+    data: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let (w, r) = (writer.get().schema.clone(), reader.get().schema.clone());
+    let plan = cached_plan(&w, &r)?;
+    Transcoder {
+        plan: &plan,
+        writer: &w,
+    }
+    .transcode(data)
+}
+
+/// Every reason `reader` cannot read data written with `writer`, as
+/// `(error_type, location, message)` triples in Apache Avro's order; empty when compatible.
+#[pyfunction]
+pub(crate) fn reader_writer_incompatibilities(
+    reader: &Bound<'_, PyAny>,
+    writer: &Bound<'_, PyAny>,
+) -> PyResult<Vec<(&'static str, String, String)>> {
+    let reader = as_schema(reader)?;
+    let writer = as_schema(writer)?;
+    let found = compat::check(&reader.get().schema, &writer.get().schema);
+    Ok(found
+        .into_iter()
+        .map(|i| (i.kind.as_str(), i.location, i.message))
+        .collect())
+}
