@@ -25,6 +25,8 @@ pub struct PySchema {
     pub(crate) plan: Plan,
     /// The schema JSON as given (text), kept for `str()`, pickling and the registry.
     text: String,
+    /// Texts of the schemas whose named types this one uses (Schema Registry references).
+    references: Vec<String>,
 }
 
 fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -36,16 +38,65 @@ fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 impl PySchema {
-    fn build(py: Python<'_>, text: String, validate_defaults: bool) -> PyResult<PySchema> {
-        let schema = Schema::parse_str_with(&text, ParseOptions { validate_defaults })
-            .map_err(|e| to_pyerr(e, None))?;
+    fn build(
+        py: Python<'_>,
+        text: String,
+        references: Vec<String>,
+        validate_defaults: bool,
+    ) -> PyResult<PySchema> {
+        let options = ParseOptions { validate_defaults };
+        let schema = if references.is_empty() {
+            Schema::parse_str_with(&text, options)
+        } else {
+            parse_with_reference_texts(&text, &references, options)
+        }
+        .map_err(|e| to_pyerr(e, None))?;
         let plan = Plan::build(py, &schema);
         Ok(PySchema {
             schema: Arc::new(schema),
             plan,
             text,
+            references,
         })
     }
+}
+
+fn parse_json(text: &str, what: &str) -> crate::error::Result<serde_json::Value> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::error::Error::schema(format!("{what} is not valid JSON: {e}"), ""))
+}
+
+fn parse_with_reference_texts(
+    text: &str,
+    references: &[String],
+    options: ParseOptions,
+) -> crate::error::Result<Schema> {
+    let value = parse_json(text, "the schema")?;
+    let refs = references
+        .iter()
+        .enumerate()
+        .map(|(i, r)| parse_json(r, &format!("reference {i}")))
+        .collect::<crate::error::Result<Vec<_>>>()?;
+    Schema::parse_with_references(&value, &refs, options)
+}
+
+/// Schema JSON given as text, bytes, a parsed JSON object or a Schema -> text.
+fn schema_text(schema: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(existing) = schema.cast::<PySchema>() {
+        return Ok(existing.get().text.clone());
+    }
+    if let Ok(s) = schema.cast::<PyString>() {
+        return Ok(s.to_str()?.to_string());
+    }
+    if let Ok(b) = schema.cast::<PyBytes>() {
+        return String::from_utf8(b.as_bytes().to_vec())
+            .map_err(|_| PyValueError::new_err("schema bytes are not UTF-8"));
+    }
+    json_dumps(schema).map_err(|e| {
+        PyTypeError::new_err(format!(
+            "schema must be JSON text or a JSON-like object: {e}"
+        ))
+    })
 }
 
 /// Accepts a `Schema`, or schema JSON as text or as the parsed object, and returns a Schema.
@@ -53,31 +104,35 @@ pub(crate) fn as_schema<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyS
     if let Ok(s) = obj.cast::<PySchema>() {
         return Ok(s.clone());
     }
-    let schema = PySchema::new(obj.py(), obj, true)?;
+    let schema = PySchema::new(obj.py(), obj, None, true)?;
     Bound::new(obj.py(), schema)
 }
 
 #[pymethods]
 impl PySchema {
     #[new]
-    #[pyo3(signature = (schema, *, validate_defaults = true))]
-    fn new(py: Python<'_>, schema: &Bound<'_, PyAny>, validate_defaults: bool) -> PyResult<Self> {
-        if let Ok(existing) = schema.cast::<PySchema>() {
-            return PySchema::build(py, existing.get().text.clone(), validate_defaults);
+    #[pyo3(signature = (schema, *, references = None, validate_defaults = true))]
+    fn new(
+        py: Python<'_>,
+        schema: &Bound<'_, PyAny>,
+        references: Option<&Bound<'_, PyAny>>,
+        validate_defaults: bool,
+    ) -> PyResult<Self> {
+        let mut reference_texts = Vec::new();
+        if let Some(refs) = references.filter(|r| !r.is_none()) {
+            for r in refs.try_iter()? {
+                reference_texts.push(schema_text(&r?)?);
+            }
+        } else if let Ok(existing) = schema.cast::<PySchema>() {
+            reference_texts = existing.get().references.clone();
         }
-        let text = if let Ok(s) = schema.cast::<PyString>() {
-            s.to_str()?.to_string()
-        } else if let Ok(b) = schema.cast::<PyBytes>() {
-            String::from_utf8(b.as_bytes().to_vec())
-                .map_err(|_| PyValueError::new_err("schema bytes are not UTF-8"))?
-        } else {
-            json_dumps(schema).map_err(|e| {
-                PyTypeError::new_err(format!(
-                    "schema must be JSON text or a JSON-like object: {e}"
-                ))
-            })?
-        };
-        PySchema::build(py, text, validate_defaults)
+        PySchema::build(py, schema_text(schema)?, reference_texts, validate_defaults)
+    }
+
+    /// The texts of the referenced schemas this schema was parsed with.
+    #[getter]
+    fn references(&self) -> Vec<String> {
+        self.references.clone()
     }
 
     /// Parsing Canonical Form, as the Avro specification defines it.
@@ -159,8 +214,17 @@ impl PySchema {
         .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((slf.get_type().into_any(), (slf.get().text.clone(),)))
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        // Schema(text, references=[...]) through a helper that takes them positionally.
+        let py = slf.py();
+        let rebuild = py
+            .import("avrobridge._native")?
+            .getattr("_schema_from_parts")?;
+        let args = (slf.get().text.clone(), slf.get().references.clone());
+        Ok(
+            pyo3::types::PyTuple::new(py, [rebuild, args.into_pyobject(py)?.into_any()])?
+                .into_any(),
+        )
     }
 }
 
@@ -333,10 +397,17 @@ fn decode_many<'py>(
     PyList::new(py, out.into_iter().flatten())
 }
 
+/// Unpickling helper: `Schema(text, references=references)`.
+#[pyfunction]
+fn _schema_from_parts(py: Python<'_>, text: String, references: Vec<String>) -> PyResult<PySchema> {
+    PySchema::build(py, text, references, true)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PySchema>()?;
+    m.add_function(wrap_pyfunction!(_schema_from_parts, m)?)?;
     m.add_class::<transcoder::PyTranscoder>()?;
     m.add_function(wrap_pyfunction!(
         transcoder::reader_writer_incompatibilities,
