@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from codecs_ import FACTORIES, FastavroCodec
 from workloads import WORKLOADS, Workload
 

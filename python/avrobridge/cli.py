@@ -12,7 +12,9 @@ from ._version import __version__
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avrobridge",
-        description="Move Avro records between Kafka topics and re-encode them into a target schema.",
+        description=(
+            "Move Avro records between Kafka topics and re-encode them into a target schema."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"avrobridge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -22,6 +24,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--records", type=int, default=100_000, help="records to encode and decode")
     demo.set_defaults(handler=_demo)
+    from .bridge.cli import add_run_command
+    from .registry.cli import add_registry_commands
+
+    add_run_command(sub)
+    add_registry_commands(sub)
     return parser
 
 

@@ -37,7 +37,9 @@ class CompatibilityLevel(str, enum.Enum):
             return cls(str(value.value if isinstance(value, CompatibilityLevel) else value).upper())
         except ValueError:
             levels = ", ".join(m.value for m in cls)
-            raise ValueError(f"invalid compatibility level {value!r}: use one of {levels}") from None
+            raise ValueError(
+                f"invalid compatibility level {value!r}: use one of {levels}"
+            ) from None
 
 
 class Incompatibility(NamedTuple):
@@ -167,7 +169,9 @@ def check_level(
     if lvl is CompatibilityLevel.NONE or not previous:
         return Compatibility(is_compatible=True)
     new_schema = _schema(new)
-    pairs = list(zip(previous, versions if versions is not None else [None] * len(previous)))
+    pairs = list(
+        zip(previous, versions if versions is not None else [None] * len(previous), strict=False)
+    )
     pairs.reverse()
     if not lvl.value.endswith("_TRANSITIVE"):
         pairs = pairs[:1]

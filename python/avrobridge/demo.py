@@ -17,7 +17,12 @@ def employees(n: int) -> list[dict[str, object]]:
         phone = (
             None
             if i % 5 == 4
-            else {"areaCode": "301", "countryCode": "1", "prefix": "555", "number": f"{i % 10_000:04d}"}
+            else {
+                "areaCode": "301",
+                "countryCode": "1",
+                "prefix": "555",
+                "number": f"{i % 10_000:04d}",
+            }
         )
         out.append(
             {
@@ -48,7 +53,7 @@ def run_codec_demo(records: int = 100_000) -> int:
     mid = time.perf_counter()
     decoded = decode_many(v2, blobs)
     end = time.perf_counter()
-    lost = sum(1 for a, b in zip(people, decoded) if a != b)
+    lost = sum(1 for a, b in zip(people, decoded, strict=False) if a != b)
     print(
         f"{len(people):,} employees: encode {len(people) / (mid - start):,.0f} rec/s, "
         f"decode {len(people) / (end - mid):,.0f} rec/s, mismatches: {lost}"

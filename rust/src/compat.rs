@@ -210,11 +210,13 @@ impl Checker<'_> {
                 _ => Vec::new(),
             };
         }
-        // Different kinds. A writer union is readable when each branch is.
+        // Different kinds. A writer union is readable when each branch is (Avro 1.12 puts
+        // the branch index in the location; 1.11 did not).
         if let Node::Union { branches } = wn {
             let mut out = Vec::new();
-            for wb in branches {
-                out.extend(self.compat(r, *wb));
+            for (i, wb) in branches.iter().enumerate() {
+                let wb = *wb;
+                out.extend(self.with(&i.to_string(), |c| c.compat(r, wb)));
             }
             return out;
         }
@@ -228,10 +230,13 @@ impl Checker<'_> {
                 let Node::Union { branches } = rn else {
                     return Vec::new();
                 };
-                for rb in branches {
-                    if self.compat(*rb, w).is_empty() {
-                        return Vec::new();
-                    }
+                // Java tries the branches with a fresh location stack, so findings memoised
+                // here carry locations counted from the root when they are reused elsewhere.
+                let saved = std::mem::take(&mut self.location);
+                let found = branches.iter().any(|rb| self.compat(*rb, w).is_empty());
+                self.location = saved;
+                if found {
+                    return Vec::new();
                 }
                 self.incompatible(
                     IncompatibilityType::MissingUnionBranch,

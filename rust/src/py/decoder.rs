@@ -247,12 +247,14 @@ fn decode_value<'py>(
             timestamp(py, Some(us), false, at)
         }
         Op::DecimalBytes { scale, .. } => {
+            let at = r.pos();
             let raw = r.read_bytes()?;
-            decimal(py, raw, *scale)
+            decimal(py, raw, *scale).map_err(|e| located(py, e, at))
         }
         Op::DecimalFixed { scale, size, .. } => {
+            let at = r.pos();
             let raw = r.read_fixed(*size)?;
-            decimal(py, raw, *scale)
+            decimal(py, raw, *scale).map_err(|e| located(py, e, at))
         }
         Op::UuidString => {
             let at = r.pos();
@@ -264,7 +266,7 @@ fn decode_value<'py>(
             t.uuid.bind(py).call1((s,)).map_err(|e| {
                 if e.is_instance_of::<PyValueError>(py) {
                     Fail::Avro(Error::decode(
-                        format!("'{}' is not a valid UUID", truncate(s, 40)),
+                        format!("string of {} bytes is not a valid UUID", s.len()),
                         at,
                     ))
                 } else {
@@ -275,10 +277,17 @@ fn decode_value<'py>(
     }
 }
 
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => s.get(..i).unwrap_or(s),
-        None => s,
+/// A ValueError or OverflowError from Python while building a value is a property of the
+/// data: report it as a DecodeError at the value's offset (other exceptions pass through).
+fn located(py: Python<'_>, e: Fail, at: usize) -> Fail {
+    match e {
+        Fail::Py(err)
+            if err.is_instance_of::<PyValueError>(py)
+                || err.is_instance_of::<pyo3::exceptions::PyOverflowError>(py) =>
+        {
+            Fail::Avro(Error::decode(format!("{}", err.value(py)), at))
+        }
+        other => other,
     }
 }
 

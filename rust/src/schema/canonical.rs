@@ -32,11 +32,9 @@ fn write(schema: &Schema, id: NodeId, out: &mut String, seen: &mut HashSet<NodeI
         Node::Record(r) => {
             out.push_str("{\"name\":");
             push_json_string(out, &r.name.fullname);
-            out.push_str(if r.is_error {
-                ",\"type\":\"error\",\"fields\":["
-            } else {
-                ",\"type\":\"record\",\"fields\":["
-            });
+            // Java's SchemaNormalization (and so Schema Registry) and fastavro write error
+            // types as "record" too: they parse the same.
+            out.push_str(",\"type\":\"record\",\"fields\":[");
             for (i, f) in r.fields.iter().enumerate() {
                 if i > 0 {
                     out.push(',');

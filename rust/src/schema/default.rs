@@ -33,15 +33,24 @@ fn expected(what: &str, got: &Value) -> String {
     let shown = match got {
         Value::String(s) if s.len() > 40 => format!("a string of {} bytes", s.len()),
         other => {
-            let mut s = other.to_string();
-            if s.len() > 40 {
-                s.truncate(40);
-                s.push('…');
+            let s = other.to_string();
+            match s.char_indices().nth(40) {
+                // Cut at a character boundary (truncating mid-character would panic).
+                Some((cut, _)) => format!("{}…", s.get(..cut).unwrap_or_default()),
+                None => s,
             }
-            s
         }
     };
     format!("expected {what}, got {shown}")
+}
+
+/// An integer default. serde_json reads `-0` as the float -0.0; Jackson (Java) reads it as
+/// the integer 0, so accept it as 0. Other non-integers are refused.
+fn json_integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| match value.as_f64() {
+        Some(f) if f == 0.0 => Some(0),
+        _ => None,
+    })
 }
 
 /// Default bytes: a JSON string whose code points 0-255 stand for byte values.
@@ -73,7 +82,7 @@ fn encode_default_inner(
             }
             other => Err(expected("a boolean", other)),
         },
-        Node::Int { .. } => match value.as_i64().and_then(|v| i32::try_from(v).ok()) {
+        Node::Int { .. } => match json_integer(value).and_then(|v| i32::try_from(v).ok()) {
             Some(v) => {
                 if let Some(buf) = out {
                     wire::write_long(buf, i64::from(v));
@@ -82,7 +91,7 @@ fn encode_default_inner(
             }
             None => Err(expected("an int (32-bit integer)", value)),
         },
-        Node::Long { .. } => match value.as_i64() {
+        Node::Long { .. } => match json_integer(value) {
             Some(v) => {
                 if let Some(buf) = out {
                     wire::write_long(buf, v);

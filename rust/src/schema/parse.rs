@@ -396,8 +396,15 @@ impl Parser {
     ) -> Result<NodeId> {
         let name = self.define_name(obj, ns, path)?;
         let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
-        // Reserve the id first so fields can refer to the record recursively.
-        let id = self.push(Node::Null);
+        // Reserve the id first so fields can refer to the record recursively. The placeholder
+        // is already a record of this name: a union holding the record itself
+        // (`["null", "Self"]`) must see a named record, not some other type.
+        let id = self.push(Node::Record(Record {
+            name: name.clone(),
+            aliases: aliases.clone(),
+            fields: Vec::new(),
+            is_error,
+        }));
         self.names.insert(name.fullname.clone(), id);
         let fields_value = obj.get("fields").ok_or_else(|| {
             Error::schema(

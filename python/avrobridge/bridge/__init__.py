@@ -1,0 +1,8 @@
+"""The bridge: consume Confluent-framed Avro, resolve to a target schema, republish."""
+
+from __future__ import annotations
+
+from .config import BridgeSettings, load_settings
+from .runner import Bridge, BridgeError, Summary
+
+__all__ = ["Bridge", "BridgeError", "BridgeSettings", "Summary", "load_settings"]

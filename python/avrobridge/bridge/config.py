@@ -1,0 +1,295 @@
+"""The bridge's settings: one frozen pydantic-settings model, filled from (highest first)
+command-line options, ``AVROBRIDGE_…`` environment variables (nested with ``__``) and a TOML
+file. librdkafka settings pass through under their own names; credentials are `SecretStr`
+and never printed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ..errors import ConfigError
+from .transforms import TransformSpec
+
+#: librdkafka properties whose values are secrets: kept as SecretStr, never logged.
+SECRET_KAFKA_KEYS = frozenset(
+    {
+        "sasl.password",
+        "sasl.oauthbearer.client.secret",
+        "ssl.key.password",
+        "ssl.keystore.password",
+        "ssl.truststore.password",
+        "ssl.key.pem",
+        "ssl_key",
+    }
+)
+
+KafkaValue = str | int | float | bool
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _split_secrets(values: dict[str, Any]) -> dict[str, KafkaValue | SecretStr]:
+    out: dict[str, KafkaValue | SecretStr] = {}
+    for key, value in values.items():
+        if key in SECRET_KAFKA_KEYS and not isinstance(value, SecretStr):
+            out[key] = SecretStr(str(value))
+        else:
+            out[key] = value
+    return out
+
+
+def reveal(settings: dict[str, KafkaValue | SecretStr]) -> dict[str, KafkaValue]:
+    """The settings as librdkafka takes them (secrets revealed: pass only to the client)."""
+    return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in settings.items()}
+
+
+class KafkaSettings(_Section):
+    """The source and sink cluster. Any librdkafka property may be given in `common` (both
+    clients), `consumer` or `producer`, under its own name (e.g. "security.protocol")."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "avrobridge"
+    common: dict[str, KafkaValue | SecretStr] = Field(default_factory=dict)
+    consumer: dict[str, KafkaValue | SecretStr] = Field(default_factory=dict)
+    producer: dict[str, KafkaValue | SecretStr] = Field(default_factory=dict)
+
+    _split = field_validator("common", "consumer", "producer", mode="before")(
+        lambda v: _split_secrets(dict(v or {}))
+    )
+
+
+class RegistrySettings(_Section):
+    url: str = "http://127.0.0.1:8081"
+    #: "user:password" for HTTP basic auth.
+    basic_auth_user_info: SecretStr | None = None
+    ssl_ca_location: str | None = None
+    ssl_certificate_location: str | None = None
+    ssl_key_location: str | None = None
+    ssl_key_password: SecretStr | None = None
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class TargetSettings(_Section):
+    """The reader schema records are converted to: a file, or a registered subject version."""
+
+    schema_file: Path | None = None
+    subject: str | None = None
+    version: int | Literal["latest"] = "latest"
+    #: Register the target under the sink subject before consuming (else look it up).
+    auto_register: bool = True
+    subject_name_strategy: Literal["topic", "record", "topic_record"] = "topic"
+    #: Source versions the target is allowed to be unable to read (their records then go to
+    #: the dead-letter topic); every other live version is checked before starting.
+    allow_incompatible_versions: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TargetSettings:
+        if self.schema_file is not None and self.subject is not None:
+            raise ValueError("give either schema_file or subject, not both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.schema_file is not None or self.subject is not None
+
+
+class SourceSettings(_Section):
+    topics: list[str] = Field(default_factory=list)
+    #: A regular expression of topic names (subscribed as librdkafka's "^..." pattern).
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> SourceSettings:
+        if not self.topics and self.pattern is None:
+            raise ValueError("give source topics or a pattern")
+        return self
+
+
+class RenameSettings(_Section):
+    """RegexRouter-style: the sink topic is the source topic with `regex` replaced."""
+
+    regex: str
+    replacement: str
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from exc
+        return v
+
+
+class SinkSettings(_Section):
+    topic: str | None = None
+    #: source topic -> sink topic
+    mapping: dict[str, str] = Field(default_factory=dict)
+    rename: RenameSettings | None = None
+    #: Write each record to the sink partition of the same number (else: the key decides).
+    preserve_partitions: bool = True
+    #: How sink records carry their schema id: Confluent's 5-byte prefix, the
+    #: `__value_schema_id` header (4-byte id), or the header with a GUID.
+    framing: Literal["prefix", "header", "guid"] = "prefix"
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SinkSettings:
+        ways = sum(x for x in (self.topic is not None, bool(self.mapping), self.rename is not None))
+        if ways != 1:
+            raise ValueError("give exactly one of topic, mapping or rename")
+        return self
+
+
+class KeySettings(_Section):
+    #: Keys pass through untouched, or are transcoded like values (to `target`).
+    mode: Literal["passthrough", "transcode"] = "passthrough"
+    target: TargetSettings = Field(default_factory=lambda: TargetSettings())
+
+    @model_validator(mode="after")
+    def _target_for_transcode(self) -> KeySettings:
+        if self.mode == "transcode" and not self.target.configured:
+            raise ValueError("mode 'transcode' needs a key target (schema_file or subject)")
+        return self
+
+
+class DeliverySettings(_Section):
+    guarantee: Literal["at-least-once", "exactly-once"] = "at-least-once"
+    batch_size: int = Field(5000, ge=1, le=1_000_000)
+    batch_timeout_ms: int = Field(100, ge=1)
+    #: exactly-once: the transactional.id prefix (the instance's group member adds nothing:
+    #: one id per instance; give each instance its own).
+    transactional_id: str | None = None
+    #: How long a graceful shutdown may take before the process gives up.
+    shutdown_timeout_s: float = Field(30.0, gt=0)
+
+
+class ErrorSettings(_Section):
+    #: Kafka Connect's errors.tolerance: "none" stops at the first bad record, "all" sends it
+    #: to the dead-letter topic.
+    tolerance: Literal["none", "all"] = "none"
+    dead_letter_topic: str | None = None
+    context_headers: bool = True
+    retry_backoff_initial_ms: int = Field(200, ge=1)
+    retry_backoff_max_ms: int = Field(10_000, ge=1)
+    #: Give up on an infrastructure failure (registry, broker) after this long.
+    retry_timeout_s: float = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _dlq_for_all(self) -> ErrorSettings:
+        if self.tolerance == "all" and not self.dead_letter_topic:
+            raise ValueError("tolerance 'all' needs a dead_letter_topic")
+        return self
+
+
+class ObservabilitySettings(_Section):
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stats_interval_s: float | None = Field(None, gt=0)
+    #: Show a progress bar (default: when stderr is a terminal).
+    progress: bool | None = None
+
+
+class BridgeSettings(BaseSettings):
+    """Everything `avrobridge run` needs. Build with `load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AVROBRIDGE_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    kafka: KafkaSettings = Field(default_factory=lambda: KafkaSettings())
+    registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
+    source: SourceSettings
+    sink: SinkSettings
+    value: TargetSettings
+    key: KeySettings = Field(default_factory=lambda: KeySettings())
+    delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
+    errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
+    transforms: list[Annotated[TransformSpec, Field(discriminator="type")]] = Field(
+        default_factory=list
+    )
+    observability: ObservabilitySettings = Field(default_factory=lambda: ObservabilitySettings())
+    #: Stop when every partition reaches the end offsets seen at start (one-off migration).
+    until_end: bool = False
+
+    @model_validator(mode="after")
+    def _value_target(self) -> BridgeSettings:
+        if not self.value.configured:
+            raise ValueError("value: give the target schema (schema_file or subject)")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        # load_settings sets the TOML file on a subclass (see there).
+        toml = getattr(settings_cls, "toml_path", None)
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(settings)"
+        lines.append(f"  {where}: {err['msg']}")
+    return "invalid settings:\n" + "\n".join(lines)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> BridgeSettings:
+    """Settings from `overrides` > environment > `config_file` (TOML). Raises ConfigError
+    naming each invalid setting."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+
+    class _Loaded(BridgeSettings):
+        toml_path: ClassVar[Path | None] = config_file
+
+    try:
+        loaded: BridgeSettings = _Loaded(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError(f"cannot read {config_file}: {exc}") from None
+    return loaded

@@ -1,0 +1,25 @@
+"""A Confluent-compatible Schema Registry for Avro (``avrobridge registry serve``).
+
+The state is a fold over a log of `_schemas`-topic records (``records``, ``state``) kept by a
+store (``store``: memory or SQLite); ``service`` implements Confluent's semantics over it and
+``api`` serves them over HTTP. See docs/registry.md.
+"""
+
+from __future__ import annotations
+
+from .api import build_asgi, create_app
+from .server import BackgroundServer, ServerSettings, serve
+from .service import RegistryService
+from .store import MemoryStore, SqliteStore, open_store
+
+__all__ = [
+    "BackgroundServer",
+    "MemoryStore",
+    "RegistryService",
+    "ServerSettings",
+    "SqliteStore",
+    "build_asgi",
+    "create_app",
+    "open_store",
+    "serve",
+]

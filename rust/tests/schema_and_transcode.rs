@@ -1,0 +1,88 @@
+#![allow(clippy::panic, clippy::indexing_slicing)]
+//! Pure-Rust checks of parsing, canonical form, resolution and transcoding (no Python).
+
+use _native::Schema;
+use _native::resolve::build_plan;
+use _native::transcode::Transcoder;
+use _native::wire::write_long;
+
+fn parse(text: &str) -> Schema {
+    match Schema::parse_str(text) {
+        Ok(s) => s,
+        Err(e) => panic!("{text}: {e}"),
+    }
+}
+
+#[test]
+fn a_record_holding_itself_in_a_nullable_union_parses() {
+    // Regression: the record's placeholder node looked like "null" to the union check.
+    let s = parse(
+        r#"{"type":"record","name":"LongList","fields":[
+            {"name":"value","type":"long"},
+            {"name":"next","type":["null","LongList"],"default":null}]}"#,
+    );
+    assert_eq!(
+        s.canonical_form(),
+        r#"{"name":"LongList","type":"record","fields":[{"name":"value","type":"long"},{"name":"next","type":["null","LongList"]}]}"#
+    );
+}
+
+#[test]
+fn a_tree_parses_and_transcodes_to_itself() {
+    let text = r#"{"type":"record","name":"Tree","fields":[
+        {"name":"label","type":"string"},
+        {"name":"children","type":{"type":"array","items":"Tree"}}]}"#;
+    let s = parse(text);
+    let plan = match build_plan(&s, &s) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    // Tree("a", [Tree("b", [])])
+    let mut data = Vec::new();
+    write_long(&mut data, 1);
+    data.extend_from_slice(b"a");
+    write_long(&mut data, 1);
+    write_long(&mut data, 1);
+    data.extend_from_slice(b"b");
+    data.push(0);
+    data.push(0);
+    let out = Transcoder {
+        plan: &plan,
+        writer: &s,
+    }
+    .transcode(&data);
+    assert_eq!(out.ok(), Some(data));
+}
+
+#[test]
+fn int_union_promotes_to_long_union() {
+    let w = parse(r#"["null","int"]"#);
+    let r = parse(r#"["null","long"]"#);
+    let plan = match build_plan(&w, &r) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    let t = Transcoder {
+        plan: &plan,
+        writer: &w,
+    };
+    // branch 1, int 5 -> branch 1, long 5 (same varint)
+    assert_eq!(t.transcode(&[2, 10]).ok(), Some(vec![2, 10]));
+    assert_eq!(t.transcode(&[0]).ok(), Some(vec![0]));
+    assert!(t.transcode(&[4]).is_err());
+}
+
+#[test]
+fn a_missing_field_without_default_is_a_plan_error() {
+    let w = parse(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#);
+    let r = parse(
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}"#,
+    );
+    match build_plan(&w, &r) {
+        Err(_native::Error::Resolution { messages, .. }) => {
+            assert_eq!(messages.len(), 1);
+            assert!(messages[0].contains("READER_FIELD_MISSING_DEFAULT_VALUE"));
+        }
+        other => panic!("expected a resolution error, got {other:?}"),
+    }
+}
