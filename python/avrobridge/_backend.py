@@ -26,9 +26,7 @@ def _load_native() -> ModuleType:
 
 def _select(choice: str) -> tuple[str, ModuleType]:
     if choice not in _CHOICES:
-        raise ConfigError(
-            f"AVROBRIDGE_BACKEND={choice!r} is not one of {', '.join(_CHOICES)}"
-        )
+        raise ConfigError(f"AVROBRIDGE_BACKEND={choice!r} is not one of {', '.join(_CHOICES)}")
     if choice in ("auto", "native"):
         try:
             return "native", _load_native()

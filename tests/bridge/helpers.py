@@ -61,7 +61,11 @@ def frame(schema_id: int, body: bytes) -> bytes:
     return b"\x00" + schema_id.to_bytes(4, "big") + body
 
 
-def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes | None, bytes | None, list[tuple[str, bytes]] | None]]) -> None:
+def produce(
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[int, bytes | None, bytes | None, list[tuple[str, bytes]] | None]],
+) -> None:
     """(partition, key, value, headers) tuples, in order."""
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "enable.idempotence": True})
     failures: list[str] = []
@@ -73,7 +77,9 @@ def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes | None, b
     for partition, key, value, headers in records:
         while True:
             try:
-                p.produce(topic, value, key, partition=partition, headers=headers, on_delivery=report)
+                p.produce(
+                    topic, value, key, partition=partition, headers=headers, on_delivery=report
+                )
                 break
             except BufferError:
                 p.poll(0.1)
@@ -115,7 +121,10 @@ def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 120) ->
 def end_offsets(bootstrap: str, topic: str, partitions: int) -> list[int]:
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"w-{uuid.uuid4()}"})
     try:
-        return [c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)]
+        return [
+            c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(partitions)
+        ]
     finally:
         c.close()
 
@@ -123,3 +132,36 @@ def end_offsets(bootstrap: str, topic: str, partitions: int) -> list[int]:
 def decode_framed(schema: ab.Schema, value: bytes) -> Any:
     assert value[0] == 0
     return ab.decode(schema, value[5:])
+
+
+def write_config(path: Path, settings: dict[str, Any]) -> Path:
+    """A bridge TOML file from nested dicts (tables) and scalars."""
+    lines: list[str] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return str(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(str(v))
+
+    scalars = {k: v for k, v in settings.items() if not isinstance(v, dict)}
+    for k, v in scalars.items():
+        lines.append(f"{k} = {value(v)}")
+
+    def table(prefix: str, d: dict[str, Any]) -> None:
+        plain = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        lines.append(f"\n[{prefix}]")
+        for k, v in plain.items():
+            lines.append(f"{json.dumps(k)} = {value(v)}")
+        for k, v in d.items():
+            if isinstance(v, dict):
+                table(f"{prefix}.{k}", v)
+
+    for k, v in settings.items():
+        if isinstance(v, dict):
+            table(k, v)
+    path.write_text("\n".join(lines) + "\n")
+    return path

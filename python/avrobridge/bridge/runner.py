@@ -34,6 +34,24 @@ from .schemas import RegistryUnavailable, SchemaSource
 log = logging.getLogger("avrobridge.bridge")
 
 
+#: Errors a broker answers while it (or a coordinator) is starting or moving: worth retrying
+#: even where librdkafka does not flag them retriable.
+_TRANSIENT = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._WAIT_COORD,
+    }
+)
+
+
 class BridgeError(AvroBridgeError):
     """The bridge stopped because of a record it may not skip or a failure it cannot fix."""
 
@@ -117,7 +135,12 @@ class Bridge:
 
     def _client_configs(self) -> tuple[dict[str, Any], dict[str, Any]]:
         s = self.settings
-        common = {"bootstrap.servers": s.kafka.bootstrap_servers, **reveal(s.kafka.common)}
+        common = {
+            "bootstrap.servers": s.kafka.bootstrap_servers,
+            # librdkafka's own log lines go through Python logging (and so the JSON format).
+            "logger": logging.getLogger("avrobridge.kafka"),
+            **reveal(s.kafka.common),
+        }
         consumer = {
             **common,
             "group.id": s.kafka.group_id,
@@ -147,8 +170,11 @@ class Bridge:
 
     def validate(self) -> None:
         """Checks every setting before anything connects; raises ConfigError."""
-        _check_kafka_config(dict(self._consumer_conf), "consumer")
-        producer_conf = {k: v for k, v in self._producer_conf.items() if k != "on_delivery"}
+        consumer_conf = {k: v for k, v in self._consumer_conf.items() if k != "logger"}
+        _check_kafka_config(consumer_conf, "consumer")
+        producer_conf = {
+            k: v for k, v in self._producer_conf.items() if k not in ("on_delivery", "logger")
+        }
         _check_kafka_config(producer_conf, "producer")
 
     # -- delivery bookkeeping -------------------------------------------------------------
@@ -588,8 +614,15 @@ class Bridge:
                 return fn()
             except KafkaException as exc:
                 err: KafkaError = exc.args[0]
-                if err.fatal() or not err.retriable() or time.monotonic() + delay > deadline:
-                    raise BridgeError(f"{what}: {err.str()}") from None
+                transient = err.retriable() or err.code() in _TRANSIENT
+                if err.fatal() or not transient or time.monotonic() + delay > deadline:
+                    detail = ""
+                    if transient:
+                        detail = (
+                            f" (brokers {self.settings.kafka.bootstrap_servers}; gave up after "
+                            f"{errors.retry_timeout_s:g}s of retries)"
+                        )
+                    raise BridgeError(f"{what}: {err.str()}{detail}") from None
                 reason = err.str()
             except RegistryUnavailable as exc:
                 raise BridgeError(str(exc)) from None

@@ -14,12 +14,11 @@ from typing import Any, TypeVar
 
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistryError
+from confluent_kafka.schema_registry.common import _httpx_compat
 
 from .. import Schema
 from ..errors import RegistryError
 from .config import ErrorSettings, RegistrySettings
-
-from confluent_kafka.schema_registry.common import _httpx_compat
 
 # The HTTP library confluent-kafka's client uses (httpx2 where installed, else httpx).
 TransportError: type[Exception] = _httpx_compat.httpx.TransportError
