@@ -13,6 +13,7 @@ partition of the same number, by an idempotent producer.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -281,7 +282,7 @@ class Bridge:
             consumer = self._consumer
             for topic in self._source_topics_now():
                 listing = self._retrying(
-                    "listing topics", lambda topic=topic: consumer.list_topics(topic, timeout=10)
+                    "listing topics", functools.partial(consumer.list_topics, topic, timeout=10)
                 )
                 meta = listing.topics.get(topic)
                 if meta is None or meta.error is not None:
@@ -290,7 +291,7 @@ class Bridge:
                     tp = TopicPartition(topic, p)
                     _low, high = self._retrying(
                         "reading end offsets",
-                        lambda tp=tp: consumer.get_watermark_offsets(tp, timeout=10),
+                        functools.partial(consumer.get_watermark_offsets, tp, timeout=10),
                     )
                     ends[(topic, p)] = high
                     partitions.append(TopicPartition(topic, p))

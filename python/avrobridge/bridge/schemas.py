@@ -5,6 +5,7 @@ problem of the records that name it (they go to the dead-letter topic)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -117,7 +118,7 @@ class SchemaSource:
             subject, number = str(ref.subject), int(ref.version or 0)
             version: Any = self._call(
                 f"reference {subject} version {number}",
-                lambda: self.client.get_version(subject, number),
+                functools.partial(self.client.get_version, subject, number),
             )
             texts.extend(self._resolve_references(version.schema, depth + 1))
             texts.append(str(version.schema.schema_str))
