@@ -20,9 +20,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
         "demo",
-        help="run the codec on the tutorial's Employee records (no broker or registry needed)",
+        help="bridge the tutorial's Employee records on an embedded Kafka and registry",
     )
-    demo.add_argument("--records", type=int, default=100_000, help="records to encode and decode")
+    demo.add_argument("--records", type=int, default=50_000, help="employees to bridge")
     demo.set_defaults(handler=_demo)
     from .bridge.cli import add_run_command
     from .registry.cli import add_registry_commands
@@ -33,9 +33,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_codec_demo
+    from .demo import run_demo
 
-    return run_codec_demo(records=args.records)
+    return run_demo(records=args.records)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,159 @@
+"""End-to-end bridge throughput on the real broker, in one run, for the Employee v2 -> v1
+bridge: (a) raw passthrough (the same loop, bytes unchanged), (b) avrobridge, (c) the same loop
+with fastavro decode + encode. Also the process's peak memory, which must stay flat."""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import pytest
+from confluent_kafka import Producer
+
+import avrobridge as ab
+from avrobridge.bridge import Bridge, load_settings
+from avrobridge.bridge.convert import Converter, Side, parse_schema_ref
+from avrobridge.registry import BackgroundServer, ServerSettings
+
+SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
+
+
+def _employee(i: int) -> dict[str, Any]:
+    return {
+        "firstName": f"First{i}",
+        "nickName": None,
+        "lastName": f"Last{i}",
+        "age": 30 + i % 40,
+        "emails": [f"e{i}@example.com"],
+        "phoneNumber": {"areaCode": "301", "countryCode": "1", "prefix": "555", "number": "1234"},
+        "status": "SALARY",
+    }
+
+
+class _Passthrough:
+    """(a): the values go out as they came in."""
+
+    @staticmethod
+    def convert_side(
+        self: Converter,
+        side: Side,
+        payloads: Any,
+        headers: Any,
+        sinks: Any,
+        results: list[Any],
+        out_headers: Any,
+    ) -> None:
+        results[:] = list(payloads)
+
+
+class _Fastavro:
+    """(c): decode with writer + reader schema, encode with the reader, re-frame, in Python."""
+
+    @staticmethod
+    def make(writer: dict[str, Any], reader: dict[str, Any]) -> Any:
+        w, r = fastavro.parse_schema(writer), fastavro.parse_schema(reader)
+
+        def convert_side(
+            self: Converter,
+            side: Side,
+            payloads: Any,
+            headers: Any,
+            sinks: Any,
+            results: list[Any],
+            out_headers: Any,
+        ) -> None:
+            target = self.target_id(side, sinks[0])
+            prefix = b"\x00" + target.to_bytes(4, "big")
+            for i, data in enumerate(payloads):
+                parse_schema_ref(data, "value")
+                value = fastavro.schemaless_reader(io.BytesIO(data[5:]), w, r)
+                out = io.BytesIO()
+                out.write(prefix)
+                fastavro.schemaless_writer(out, r, value)
+                results[i] = out.getvalue()
+
+        return convert_side
+
+
+@pytest.fixture(scope="module")
+def registry() -> Any:
+    with BackgroundServer(ServerSettings(port=0, log_level="warning")) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("mode", ["passthrough", "avrobridge", "fastavro"])
+def test_bridge_throughput(
+    benchmark: Any,
+    mode: str,
+    kafka_bootstrap: str,
+    new_topic: Any,
+    registry: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    n = 5_000 if benchmark.disabled else 200_000
+    benchmark.group = "bridge-end-to-end"
+    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
+    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
+    source = new_topic(f"bench-src-{mode}", partitions=6)
+    sink = new_topic(f"bench-sink-{mode}", partitions=6)
+    from confluent_kafka.schema_registry import Schema as RS
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    sr = SchemaRegistryClient({"url": registry.url})
+    v2_id = sr.register_schema(f"{source}-value", RS(json.dumps(v2), "AVRO"))
+    schema = ab.Schema(v2)
+    p = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 20})
+    prefix = b"\x00" + v2_id.to_bytes(4, "big")
+    for i in range(n):
+        while True:
+            try:
+                p.produce(
+                    source,
+                    prefix + ab.encode(schema, _employee(i)),
+                    str(i).encode(),
+                    partition=i % 6,
+                )
+                break
+            except BufferError:
+                p.poll(0.1)
+    assert p.flush(60) == 0
+    target = tmp_path / "v1.avsc"
+    target.write_text(json.dumps(v1))
+    if mode == "passthrough":
+        monkeypatch.setattr(Converter, "convert_side", _Passthrough.convert_side)
+    elif mode == "fastavro":
+        monkeypatch.setattr(Converter, "convert_side", _Fastavro.make(v2, v1))
+    settings = load_settings(
+        None,
+        kafka={"bootstrap_servers": kafka_bootstrap, "group_id": f"bench-{source}"},
+        registry={"url": registry.url},
+        source={"topics": [source]},
+        sink={"topic": sink},
+        value={"schema_file": target},
+        delivery={"batch_size": 10_000},
+        until_end=True,
+    )
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        started = time.perf_counter()
+        summary = Bridge(settings).run()
+        result["elapsed"] = time.perf_counter() - started
+        result["summary"] = summary
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    assert result["summary"].records_out == n
+    rate = n / result["elapsed"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    benchmark.extra_info.update(
+        {"records": n, "records_per_s": round(rate), "peak_rss_mb": round(peak_mb)}
+    )
+    print(
+        f"\n{mode}: {n:,} records in {result['elapsed']:.2f}s = {rate:,.0f} records/s, peak RSS {peak_mb:.0f} MB"
+    )
