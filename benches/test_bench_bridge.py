@@ -155,5 +155,6 @@ def test_bridge_throughput(
         {"records": n, "records_per_s": round(rate), "peak_rss_mb": round(peak_mb)}
     )
     print(
-        f"\n{mode}: {n:,} records in {result['elapsed']:.2f}s = {rate:,.0f} records/s, peak RSS {peak_mb:.0f} MB"
+        f"\n{mode}: {n:,} records in {result['elapsed']:.2f}s = {rate:,.0f} records/s, "
+        f"peak RSS {peak_mb:.0f} MB"
     )

@@ -84,12 +84,13 @@ def _read(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> lis
 
 
 def run_demo(records: int = 10_000) -> int:
-    from .bridge import Bridge, load_settings
-    from .bridge.schemas import client_config
-    from .bridge.config import RegistrySettings
-    from .registry import BackgroundServer, ServerSettings
     from confluent_kafka.schema_registry import Schema as RegistrySchema
     from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    from .bridge import Bridge, load_settings
+    from .bridge.config import RegistrySettings
+    from .bridge.schemas import client_config
+    from .registry import BackgroundServer, ServerSettings
 
     logging.getLogger("avrobridge").setLevel(logging.WARNING)
     v1_text, v2_text = schema_text("employee_v1"), schema_text("employee_v2")
