@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import Schema, Transcoder
+from .._backend import impl
 from ..errors import AvroBridgeError, FramingError, SchemaResolutionError
 from .config import BridgeSettings, TargetSettings
 from .deadletter import KEY_CONVERTER, VALUE_CONVERTER, Failure
@@ -34,6 +35,23 @@ Headers = list[tuple[str, bytes]]
 WriterRef = int | str
 
 HEADER_IDS = {"value": "__value_schema_id", "key": "__key_schema_id"}
+
+
+def _group_by_schema_id_py(
+    items: Sequence[bytes | None],
+) -> tuple[dict[int, list[int]], list[int]]:
+    """Pure-Python `group_by_schema_id` for the fastavro backend."""
+    groups: dict[int, list[int]] = {}
+    others: list[int] = []
+    for i, data in enumerate(items):
+        if data is not None and len(data) >= 5 and data[0] == 0:
+            groups.setdefault(int.from_bytes(data[1:5], "big"), []).append(i)
+        else:
+            others.append(i)
+    return groups, others
+
+
+group_by_schema_id = getattr(impl, "group_by_schema_id", _group_by_schema_id_py)
 
 
 class NotFramed(FramingError):
@@ -100,6 +118,8 @@ class Converter:
             self._side("key", settings.key.target, []) if settings.key.mode == "transcode" else None
         )
         self._sink_cache: dict[str, str] = {}
+        #: Records of the last `convert_side` call that became Failures.
+        self.failures = 0
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -234,7 +254,22 @@ class Converter:
         and `out_headers[i]` when the sink framing changes the headers."""
         groups: dict[tuple[WriterRef, str, int], list[int]] = {}
         header_name = side.header
-        for i, data in enumerate(payloads):
+        self.failures = 0
+        if any(headers):
+            # Some records carry headers, which may hold the schema id: check each record.
+            rest: Sequence[int] = range(len(payloads))
+        else:
+            # The common case, in one native pass: prefix-framed records grouped by id.
+            by_id, rest = group_by_schema_id(payloads)
+            single_sink = len(set(sink_topics)) == 1
+            for schema_id, indexes in by_id.items():
+                if single_sink:
+                    groups[(schema_id, sink_topics[0], 5)] = indexes
+                else:
+                    for i in indexes:
+                        groups.setdefault((schema_id, sink_topics[i], 5), []).append(i)
+        for i in rest:
+            data = payloads[i]
             if data is None:
                 results[i] = None
                 continue
@@ -253,6 +288,7 @@ class Converter:
                     ref, body_at = parse_schema_ref(data, f"{side.name}")
             except FramingError as exc:
                 results[i] = Failure.from_exception(side.stage, exc)
+                self.failures += 1
                 continue
             groups.setdefault((ref, sink_topics[i], body_at), []).append(i)
 
@@ -262,6 +298,7 @@ class Converter:
             if isinstance(plan, Failure):
                 for i in indexes:
                     results[i] = plan
+                self.failures += len(indexes)
                 continue
             target_id = self.target_id(side, sink_topic)
             if body_at == 5 and framing == "prefix":
@@ -289,6 +326,7 @@ class Converter:
                 results[indexes[j]] = out
             for j, error in errors:
                 results[indexes[j]] = Failure.from_exception(side.stage, error)
+            self.failures += len(errors)
 
     def _id_header(self, side: Side, target_id: int, framing: str) -> tuple[str, bytes] | None:
         if framing == "header":

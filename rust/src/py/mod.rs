@@ -417,5 +417,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(encode_many, m)?)?;
     m.add_function(wrap_pyfunction!(decode_many, m)?)?;
+    m.add_function(wrap_pyfunction!(transcoder::group_by_schema_id, m)?)?;
     Ok(())
 }
