@@ -47,10 +47,9 @@ fn expected(what: &str, got: &Value) -> String {
 /// An integer default. serde_json reads `-0` as the float -0.0; Jackson (Java) reads it as
 /// the integer 0, so accept it as 0. Other non-integers are refused.
 fn json_integer(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| match value.as_f64() {
-        Some(f) if f == 0.0 => Some(0),
-        _ => None,
-    })
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().filter(|f| *f == 0.0).map(|_| 0))
 }
 
 /// Default bytes: a JSON string whose code points 0-255 stand for byte values.
