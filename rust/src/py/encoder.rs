@@ -651,7 +651,13 @@ fn choose_branch<'py>(
             continue;
         }
         match op {
-            Op::Record { fields, .. } => {
+            // fastavro applies "most matching fields" to records only: a matching error
+            // record is taken at once. Copied so the bytes stay identical.
+            Op::Record {
+                fields,
+                is_error: false,
+                ..
+            } => {
                 let mut count = 0i64;
                 for f in fields.iter() {
                     if mapping_get(obj, f.key.bind(py))?.is_some() {

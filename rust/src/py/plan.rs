@@ -26,6 +26,7 @@ pub(crate) enum Op {
     Record {
         fields: Box<[FieldPlan]>,
         fullname: Box<str>,
+        is_error: bool,
     },
     Enum {
         symbols: Box<[Py<PyString>]>,
@@ -132,6 +133,7 @@ impl Plan {
                         })
                         .collect(),
                     fullname: Box::from(r.name.fullname.as_str()),
+                    is_error: r.is_error,
                 },
                 Node::Enum(e) => Op::Enum {
                     symbols: e

@@ -1,0 +1,409 @@
+"""Hostile input: decoding arbitrary or damaged bytes raises DecodeError and nothing else,
+quickly and without allocating for counts the input cannot hold; encoding hostile Python
+data raises EncodeError.
+
+Every test runs on both backends (the ``backend`` fixture).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import fastavro
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from avrobridge.errors import DecodeError, EncodeError
+from strategies import JSON, Draw, assert_same, parse_model, schema_and_data, schemas, walk_nodes
+
+#: Generous bound on one decode of a small input (the native codec needs microseconds).
+DECODE_SECONDS = 1.0
+
+
+def zigzag(v: int) -> bytes:
+    """The Avro varint of ``v`` (any int that fits in 64 bits)."""
+    z = ((v << 1) ^ (v >> 63)) & (2**64 - 1)
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def schema_of(backend: ModuleType, schema: JSON) -> Any:
+    note(f"schema: {json.dumps(schema)}")
+    return backend.Schema(json.dumps(schema))
+
+
+def decode_or_error(backend: ModuleType, s: Any, data: bytes) -> tuple[Any, DecodeError | None]:
+    """Decodes ``data``; any exception but DecodeError fails the test (it propagates)."""
+    note(f"data: {data.hex()}")
+    start = time.perf_counter()
+    try:
+        value = backend.decode(s, data)
+        error = None
+    except DecodeError as e:
+        value, error = None, e
+    elapsed = time.perf_counter() - start
+    assert elapsed < DECODE_SECONDS, f"decoding {len(data)} bytes took {elapsed:.2f}s"
+    if error is not None:
+        assert isinstance(error.offset, int), error
+        assert 0 <= error.offset <= len(data), (error.offset, len(data), str(error))
+    return value, error
+
+
+def has_decimal(schema: JSON) -> bool:
+    return any(n.logical == "decimal" for n in walk_nodes(parse_model(schema).root))
+
+
+def fastavro_decode(schema: JSON, data: bytes) -> Any:
+    return fastavro.schemaless_reader(io.BytesIO(data), schema)
+
+
+# --------------------------------------------------------------------------------------
+# Random input
+# --------------------------------------------------------------------------------------
+
+#: Counts and lengths no small input can hold (2^31 and 2^32 also overflow 32-bit reads).
+HUGE = [2**62, -(2**62), 2**63 - 1, -(2**63), 2**31, -(2**31) - 1, 2**32, 2**40]
+
+#: Bytes built from varints, so that decoding gets past the first few reads: small values
+#: (plausible lengths, counts and indexes), huge ones, and raw bytes.
+varint_soup: st.SearchStrategy[bytes] = st.lists(
+    st.one_of(
+        st.integers(-3, 8).map(zigzag),
+        st.sampled_from(HUGE).map(zigzag),
+        st.binary(min_size=1, max_size=4),
+        st.just(b"\xff" * 10 + b"\x01"),
+    ),
+    max_size=24,
+).map(b"".join)
+
+
+@settings(max_examples=300)
+@given(schema=schemas(), data=st.one_of(st.binary(max_size=64), varint_soup))
+def test_random_bytes_raise_only_decode_errors(
+    backend: ModuleType, schema: JSON, data: bytes
+) -> None:
+    s = schema_of(backend, schema)
+    value, error = decode_or_error(backend, s, data)
+    if error is None and not has_decimal(schema):
+        # What the codec accepts is valid Avro: fastavro reads the same value. (fastavro
+        # rounds decimals to the declared precision where the bytes hold more digits.)
+        assert_same(value, fastavro_decode(s.to_json(), data))
+
+
+def _mutate(draw: Draw, data: bytes) -> tuple[str, bytes]:
+    kinds = ["insert", "huge", "set"]
+    if data:
+        kinds += ["flip", "flip", "truncate", "delete"]
+    kind = draw(st.sampled_from(kinds))
+    at = draw(st.integers(0, max(len(data) - 1, 0)))
+    if kind == "flip":
+        bit = draw(st.integers(0, 7))
+        return kind, data[:at] + bytes([data[at] ^ (1 << bit)]) + data[at + 1 :]
+    if kind == "truncate":
+        return kind, data[: draw(st.integers(0, len(data) - 1))]
+    if kind == "delete":
+        return kind, data[:at] + data[at + draw(st.integers(1, 4)) :]
+    if kind == "insert":
+        return kind, data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
+    if kind == "huge":
+        varint = zigzag(draw(st.sampled_from(HUGE)))
+        replace = draw(st.integers(0, 2))
+        return kind, data[:at] + varint + data[at + replace :]
+    byte = draw(st.sampled_from([0x00, 0x01, 0x02, 0x7F, 0x80, 0xFE, 0xFF]))
+    return kind, data[:at] + bytes([byte]) + data[at + 1 :]
+
+
+@settings(max_examples=300)
+@given(case=schema_and_data(n=1), data=st.data())
+def test_damaged_encodings_raise_only_decode_errors(
+    backend: ModuleType, case: tuple[JSON, list[Any]], data: st.DataObject
+) -> None:
+    schema, (value,) = case
+    s = schema_of(backend, schema)
+    original = backend.encode(s, value)
+    kind, damaged = _mutate(data.draw, original)
+    note(f"{kind}: {original.hex()} -> {damaged.hex()}")
+    _, error = decode_or_error(backend, s, damaged)
+    if kind == "truncate":
+        # A valid encoding is never the prefix of another one: reading runs out of input.
+        assert error is not None, "a truncated encoding decoded"
+        assert error.offset is not None and error.offset <= len(damaged)
+
+
+@settings(max_examples=150)
+@given(case=schema_and_data(n=1), extra=st.binary(min_size=1, max_size=8))
+def test_bytes_after_a_datum_are_refused_where_they_start(
+    backend: ModuleType, case: tuple[JSON, list[Any]], extra: bytes
+) -> None:
+    schema, (value,) = case
+    s = schema_of(backend, schema)
+    original = backend.encode(s, value)
+    _, error = decode_or_error(backend, s, original + extra)
+    assert error is not None, "trailing bytes were accepted"
+    assert error.offset == len(original)
+
+
+# --------------------------------------------------------------------------------------
+# Explicit hostile input
+# --------------------------------------------------------------------------------------
+
+RECORD_AB = {
+    "type": "record",
+    "name": "R",
+    "fields": [
+        {"name": "a", "type": "int"},
+        {"name": "b", "type": {"type": "array", "items": "string"}},
+    ],
+}
+
+#: (id, schema, data, offset of the failing read, data path or None).
+BAD_INPUT: list[tuple[str, JSON, bytes, int, str | None]] = [
+    ("empty input", "long", b"", 0, None),
+    ("truncated varint", "long", b"\x80", 0, None),
+    ("truncated float", "float", b"ab", 0, None),
+    ("truncated double", "double", b"abcdefg", 0, None),
+    ("truncated fixed", {"type": "fixed", "name": "F", "size": 4}, b"ab", 0, None),
+    ("truncated record", RECORD_AB, b"\x02", 1, "/b"),
+    ("varint of 11 bytes", "long", b"\xff" * 10 + b"\x01", 0, None),
+    ("varint overflowing 64 bits", "long", b"\xff" * 9 + b"\x02", 0, None),
+    ("int beyond 32 bits", "int", zigzag(2**31), 0, None),
+    ("int below 32 bits", "int", zigzag(-(2**31) - 1), 0, None),
+    ("boolean byte 2", "boolean", b"\x02", 0, None),
+    ("negative length", "string", zigzag(-1), 0, None),
+    ("negative bytes length", "bytes", zigzag(-5) + b"abcde", 0, None),
+    ("length beyond the input", "string", zigzag(5) + b"ab", 0, None),
+    ("length 2^62", "bytes", zigzag(2**62), 0, None),
+    ("invalid UTF-8", "string", zigzag(2) + b"\xff\xfe", 0, None),
+    (
+        "invalid UTF-8 in a map key",
+        {"type": "map", "values": "int"},
+        b"\x02\x02\xff\x00\x00",
+        1,
+        None,
+    ),
+    ("invalid UTF-8 deep inside", RECORD_AB, b"\x02\x04\x02a\x04\xff\xfe\x00", 4, "/b/1"),
+    ("union index out of range", ["null", "int"], zigzag(2), 0, None),
+    ("negative union index", ["null", "int"], zigzag(-1), 0, None),
+    (
+        "enum index out of range",
+        {"type": "enum", "name": "E", "symbols": ["A"]},
+        zigzag(1),
+        0,
+        None,
+    ),
+    ("negative enum index", {"type": "enum", "name": "E", "symbols": ["A"]}, zigzag(-1), 0, None),
+    ("trailing bytes", "int", b"\x02\x00", 1, None),
+    ("trailing bytes after a record", RECORD_AB, b"\x02\x00\x00", 2, None),
+    ("array of null, count 2^62", {"type": "array", "items": "null"}, zigzag(2**62), 0, None),
+    ("array of int, count 2^62", {"type": "array", "items": "int"}, zigzag(2**62), 0, None),
+    ("map of int, count 2^62", {"type": "map", "values": "int"}, zigzag(2**62), 0, None),
+    ("map of null, count 2^62", {"type": "map", "values": "null"}, zigzag(2**62), 0, None),
+    (
+        "array of int, count -2^62 with a byte size",
+        {"type": "array", "items": "int"},
+        zigzag(-(2**62)) + zigzag(0),
+        0,
+        None,
+    ),
+    (
+        "array of int, second block 2^62",
+        {"type": "array", "items": "int"},
+        zigzag(1) + zigzag(7) + zigzag(2**62),
+        2,
+        None,
+    ),
+    ("invalid uuid", {"type": "string", "logicalType": "uuid"}, zigzag(3) + b"abc", 0, None),
+    ("date beyond year 9999", {"type": "int", "logicalType": "date"}, zigzag(2**31 - 1), 0, None),
+    ("negative time of day", {"type": "int", "logicalType": "time-millis"}, zigzag(-1), 0, None),
+    (
+        "time of day past 24:00",
+        {"type": "long", "logicalType": "time-micros"},
+        zigzag(86_400_000_000),
+        0,
+        None,
+    ),
+    (
+        "timestamp beyond year 9999",
+        {"type": "long", "logicalType": "timestamp-millis"},
+        zigzag(2**62),
+        0,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("schema", "data", "offset", "path"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUT],
+)
+def test_bad_input_fails_at_the_offending_read(
+    backend: ModuleType, schema: JSON, data: bytes, offset: int, path: str | None
+) -> None:
+    s = backend.Schema(json.dumps(schema))
+    with pytest.raises(DecodeError) as info:
+        backend.decode(s, data)
+    assert info.value.offset == offset, str(info.value)
+    assert info.value.path == path, str(info.value)
+    assert f"byte {offset}" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# Huge counts: refused before anything is allocated
+# --------------------------------------------------------------------------------------
+
+EMPTY_RECORD = {"type": "record", "name": "Empty", "fields": []}
+
+HUGE_COUNTS: list[tuple[str, JSON, bytes]] = [
+    ("array of null", {"type": "array", "items": "null"}, zigzag(2**62)),
+    ("array of int", {"type": "array", "items": "int"}, zigzag(2**62)),
+    ("array of empty records", {"type": "array", "items": EMPTY_RECORD}, zigzag(2**62)),
+    (
+        "array of fixed(0)",
+        {"type": "array", "items": {"type": "fixed", "name": "Z", "size": 0}},
+        zigzag(2**62),
+    ),
+    ("map of int", {"type": "map", "values": "int"}, zigzag(2**62)),
+    ("map of null", {"type": "map", "values": "null"}, zigzag(2**62)),
+    ("negative count of null", {"type": "array", "items": "null"}, zigzag(-(2**62)) + b"\x00"),
+    ("count 2^63-1", {"type": "array", "items": "null"}, zigzag(2**63 - 1)),
+    ("count -2^63", {"type": "array", "items": "null"}, zigzag(-(2**63)) + b"\x00"),
+    (
+        "nested arrays of null",
+        {"type": "array", "items": {"type": "array", "items": "null"}},
+        zigzag(1) + zigzag(2**62),
+    ),
+    (
+        "many blocks of null",
+        {"type": "array", "items": "null"},
+        zigzag(2**21) * 3 + zigzag(2**62),
+    ),
+    ("bytes of length 2^62", "bytes", zigzag(2**62)),
+    ("string of length 2^62", "string", zigzag(2**62)),
+]
+
+
+def _max_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux gives KiB
+
+
+@pytest.mark.parametrize(
+    ("schema", "data"), [pytest.param(*case[1:], id=case[0]) for case in HUGE_COUNTS]
+)
+def test_huge_counts_fail_fast_in_bounded_memory(
+    backend: ModuleType, schema: JSON, data: bytes
+) -> None:
+    s = backend.Schema(json.dumps(schema))
+    rss_before = _max_rss_bytes()
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        with pytest.raises(DecodeError) as info:
+            backend.decode(s, data)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    growth = _max_rss_bytes() - rss_before
+    assert elapsed < DECODE_SECONDS, f"{elapsed:.2f}s"
+    assert peak < 64 * 2**20, f"Python allocations peaked at {peak / 2**20:.0f} MiB"
+    assert growth < 128 * 2**20, f"max RSS grew by {growth / 2**20:.0f} MiB"
+    assert info.value.offset is not None and 0 <= info.value.offset < len(data)
+
+
+# --------------------------------------------------------------------------------------
+# Deep nesting
+# --------------------------------------------------------------------------------------
+
+TREE = {
+    "type": "record",
+    "name": "Tree",
+    "fields": [{"name": "children", "type": {"type": "array", "items": "Tree"}}],
+}
+LINKED_LIST = {
+    "type": "record",
+    "name": "Node",
+    "fields": [{"name": "value", "type": "int"}, {"name": "next", "type": ["null", "Node"]}],
+}
+
+
+def tree_bytes(depth: int) -> bytes:
+    """A chain of ``depth`` Tree records, each the only child of the one before."""
+    return b"\x02" * (depth - 1) + b"\x00" + b"\x00" * (depth - 1)
+
+
+def tree_value(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"children": []}
+    for _ in range(depth - 1):
+        value = {"children": [value]}
+    return value
+
+
+def list_bytes(depth: int) -> bytes:
+    return b"\x00\x02" * (depth - 1) + b"\x00\x00"
+
+
+def list_value(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"value": 0, "next": None}
+    for _ in range(depth - 1):
+        value = {"value": 0, "next": value}
+    return value
+
+
+NESTED: list[tuple[str, JSON, Callable[[int], bytes], Callable[[int], Any]]] = [
+    ("tree", TREE, tree_bytes, tree_value),
+    ("linked list", LINKED_LIST, list_bytes, list_value),
+]
+
+
+@pytest.mark.parametrize(
+    ("schema", "make_bytes", "make_value"), [pytest.param(*c[1:], id=c[0]) for c in NESTED]
+)
+def test_moderately_deep_data_round_trips(
+    backend: ModuleType,
+    schema: JSON,
+    make_bytes: Callable[[int], bytes],
+    make_value: Callable[[int], Any],
+) -> None:
+    s = backend.Schema(json.dumps(schema))
+    data = make_bytes(100)
+    assert backend.encode(s, make_value(100)) == data
+    assert_same(backend.decode(s, data), make_value(100))
+
+
+@pytest.mark.parametrize(
+    ("schema", "make_bytes", "make_value"), [pytest.param(*c[1:], id=c[0]) for c in NESTED]
+)
+def test_absurdly_deep_data_is_refused_not_a_crash(
+    backend: ModuleType,
+    schema: JSON,
+    make_bytes: Callable[[int], bytes],
+    make_value: Callable[[int], Any],
+) -> None:
+    s = backend.Schema(json.dumps(schema))
+    data = make_bytes(100_000)
+    start = time.perf_counter()
+    with pytest.raises(DecodeError):
+        backend.decode(s, data)
+    assert time.perf_counter() - start < 5 * DECODE_SECONDS
+    with pytest.raises(EncodeError):
+        backend.encode(s, make_value(100_000))
+
+
+def test_a_reference_cycle_in_the_data_is_refused(backend: ModuleType) -> None:
+    s = backend.Schema(json.dumps(TREE))
+    node: dict[str, Any] = {"children": []}
+    node["children"].append(node)
+    with pytest.raises(EncodeError):
+        backend.encode(s, node)
