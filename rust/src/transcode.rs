@@ -255,13 +255,23 @@ pub fn walk(
         Node::Array { items } => {
             check_depth(depth, r)?;
             let min = schema.min_size(*items);
+            let fixed = schema.fixed_size(*items).filter(|s| *s > 0);
             loop {
                 let count = r.read_block_count(min)?;
                 if count == 0 {
                     break;
                 }
-                for _ in 0..count {
-                    walk(schema, *items, r, utf8, depth + 1)?;
+                match fixed {
+                    // Items of one size needing no checks (doubles, floats, fixed): the whole
+                    // block at once. `read_block_count` proved count * size fits.
+                    Some(size) => {
+                        r.read_fixed(count * size)?;
+                    }
+                    None => {
+                        for _ in 0..count {
+                            walk(schema, *items, r, utf8, depth + 1)?;
+                        }
+                    }
                 }
             }
         }

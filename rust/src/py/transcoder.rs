@@ -95,8 +95,9 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<Slot>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Above this the buffer is released after the batch instead of being kept for the next.
-const KEEP_SCRATCH_BYTES: usize = 32 << 20;
+/// Above this the buffer is released after the batch instead of being kept for the next
+/// (memory stays bounded by the largest batch, up to this, per thread).
+const KEEP_SCRATCH_BYTES: usize = 256 << 20;
 
 /// Runs `transcode_one(input, buf)` for every input with the GIL released, then builds the
 /// Python result with it held.
@@ -112,6 +113,11 @@ fn run_batch<'py>(
         let (buf, slots) = &mut *guard;
         buf.clear();
         slots.clear();
+        // Room for the outputs up front (they are rarely much larger than the inputs), so the
+        // buffer does not grow, copy and fault pages in the middle of the batch.
+        let total: usize = inputs.iter().map(|b| b.len()).sum();
+        buf.reserve(total + total / 8 + 64 * inputs.len());
+        slots.reserve(inputs.len());
         py.detach(|| {
             let mut scratch = Vec::new();
             for item in &inputs {

@@ -232,6 +232,9 @@ pub struct Schema {
     canonical: String,
     /// `min_size` of every node, computed once (walkers bound block counts with it).
     min_sizes: Vec<usize>,
+    /// Nodes whose every value takes the same number of bytes and needs no validation
+    /// (float, double, fixed, null, records of those): arrays of them are skipped in O(1).
+    fixed_sizes: Vec<Option<usize>>,
 }
 
 /// Options of the parser, mirroring Java's `Schema.Parser` switches.
@@ -291,10 +294,14 @@ impl Schema {
             names,
             canonical: String::new(),
             min_sizes: Vec::new(),
+            fixed_sizes: Vec::new(),
         };
         schema.canonical = canonical::canonical_form(&schema);
         schema.min_sizes = (0..schema.nodes.len())
             .map(|id| schema.min_size_inner(id, &mut Vec::new()))
+            .collect();
+        schema.fixed_sizes = (0..schema.nodes.len())
+            .map(|id| schema.fixed_size_inner(id, &mut Vec::new()))
             .collect();
         schema
     }
@@ -335,6 +342,36 @@ impl Schema {
     #[inline]
     pub fn min_size(&self, id: NodeId) -> usize {
         self.min_sizes.get(id).copied().unwrap_or(0)
+    }
+
+    /// The encoded size of every value of this node when it is always the same and the bytes
+    /// need no validation; None otherwise.
+    #[inline]
+    pub fn fixed_size(&self, id: NodeId) -> Option<usize> {
+        self.fixed_sizes.get(id).copied().flatten()
+    }
+
+    fn fixed_size_inner(&self, id: NodeId, visiting: &mut Vec<NodeId>) -> Option<usize> {
+        match self.node(id) {
+            Node::Null => Some(0),
+            Node::Float => Some(4),
+            Node::Double => Some(8),
+            Node::Fixed(f) => Some(f.size),
+            Node::Record(r) => {
+                if visiting.contains(&id) {
+                    return None;
+                }
+                visiting.push(id);
+                let total = r
+                    .fields
+                    .iter()
+                    .map(|f| self.fixed_size_inner(f.node, visiting))
+                    .try_fold(0usize, |acc, s| s.and_then(|s| acc.checked_add(s)));
+                visiting.pop();
+                total
+            }
+            _ => None,
+        }
     }
 
     fn min_size_inner(&self, id: NodeId, visiting: &mut Vec<NodeId>) -> usize {
