@@ -29,6 +29,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_run_command(sub)
     add_registry_commands(sub)
+    from .schemas_cli import add_schemas_commands
+
+    add_schemas_commands(sub)
     return parser
 
 

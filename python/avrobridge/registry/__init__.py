@@ -1,8 +1,9 @@
 """A Confluent-compatible Schema Registry for Avro (``avrobridge registry serve``).
 
 The state is a fold over a log of `_schemas`-topic records (``records``, ``state``) kept by a
-store (``store``: memory or SQLite); ``service`` implements Confluent's semantics over it and
-``api`` serves them over HTTP. See docs/registry.md.
+store (``store``: memory or SQLite; ``kafkastore``: a compacted Kafka topic shared by several
+instances, with leader election and ``forwarding`` of writes); ``service`` implements
+Confluent's semantics over it and ``api`` serves them over HTTP. See docs/registry.md.
 """
 
 from __future__ import annotations

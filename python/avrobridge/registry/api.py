@@ -5,7 +5,8 @@ the way Confluent's Jersey parses them (``requests.py``). Calls that parse or co
 run in the thread pool so the event loop keeps serving reads.
 
 The ASGI stack, outermost first: basic auth (when configured) -> request limits (content
-type, body size) -> the ``/schemas/ids/{id}`` fast path -> this application.
+type, body size) -> [forwarding writes to the leader, Kafka store] -> the ``/schemas/ids/{id}``
+fast path -> this application.
 """
 
 from __future__ import annotations
@@ -382,10 +383,16 @@ def build_asgi(
     *,
     users: dict[str, User] | None = None,
     max_body_bytes: int = 4 << 20,
+    forwarding: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
-    """The whole server application: auth, limits, fast path and the API."""
+    """The whole server application: auth, limits, [leader forwarding,] fast path and the API.
+
+    ``forwarding`` wraps the application inside the limits (a Kafka store's followers send
+    writes on to the leader there, see ``forwarding.py``)."""
     app: ASGIApp = create_app(service)
     app = FastPath(app, service)
+    if forwarding is not None:
+        app = forwarding(app)
     app = RequestLimits(app, max_body_bytes)
     if users:
         app = BasicAuth(app, users)

@@ -29,7 +29,19 @@ def add_registry_commands(subparsers: argparse._SubParsersAction[argparse.Argume
     serve.add_argument(
         "--store",
         default="memory://",
-        help="memory:// (lost on exit) or sqlite:///path/to/registry.db (durable)",
+        help=(
+            "memory:// (lost on exit), sqlite:///path/to/registry.db (durable) or "
+            "kafka://host:port[,host:port]/_schemas (a compacted topic in Confluent's format, "
+            "shared by several instances)"
+        ),
+    )
+    serve.add_argument(
+        "--advertise-url",
+        help="kafka store: the URL other instances forward writes to while this one leads "
+        "(default http(s)://HOST:PORT)",
+    )
+    serve.add_argument(
+        "--leader-ca", type=Path, help="kafka store: CA bundle for the leader's https certificate"
     )
     serve.add_argument("--auth-file", type=Path, help="users file for HTTP basic auth")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate (with --tls-key)")
@@ -67,7 +79,7 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import ServerSettings, serve
+    from .server import ServerSettings, StoreError, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = ServerSettings(
@@ -81,12 +93,17 @@ def _serve(args: argparse.Namespace) -> int:
         max_schema_bytes=args.max_schema_bytes,
         access_log=args.access_log,
         log_level=args.log_level,
+        advertise_url=args.advertise_url,
+        leader_ca=args.leader_ca,
     )
     try:
         return serve(settings)
     except ConfigError as exc:
         print(f"avrobridge registry serve: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"avrobridge registry serve: {exc}", file=sys.stderr)
+        return 1
 
 
 def _hash_password(args: argparse.Namespace) -> int:

@@ -138,6 +138,24 @@ class RestError(Exception):
             f"Register operation failed because schema is too large (limit {limit} bytes)",
         )
 
+    # -- 500: the store and the leader ---------------------------------------------------
+
+    @classmethod
+    def store_error(cls, message: str) -> RestError:
+        return cls(500, 50001, message)
+
+    @classmethod
+    def operation_timeout(cls, message: str) -> RestError:
+        return cls(500, 50002, message)
+
+    @classmethod
+    def forwarding_failed(cls, message: str) -> RestError:
+        return cls(500, 50003, message)
+
+    @classmethod
+    def unknown_leader(cls) -> RestError:
+        return cls(500, 50004, "Leader not known.")
+
     # -- generic HTTP (rest-utils) ---------------------------------------------------------
 
     @classmethod

@@ -22,11 +22,22 @@ from .errors import RestError
 from .records import RecordKey, SchemaValue, encode_json, schema_value_json
 from .requests import RegisterRequest, coerce_str, is_valid_subject, parse_version, require_object
 from .state import MODES, RegistryState, identity_of
-from .store import LogStore
+from .store import HasIdFloor, LogStore, NotLeaderError, StoreError
 
 __all__ = ["RegistryService", "schema_entity"]
 
 JSON = Any
+
+#: Per write: (the "... operation timed out" subject, the store-error message), as Confluent.
+_OPERATIONS = {
+    "register": ("Register", "Error while registering schema"),
+    "delete_version": ("Delete Schema Version", "Error while deleting Schema Version"),
+    "delete_subject": ("Delete Subject", "Error while deleting the subject"),
+    "config": ("Update Config", "Failed to update compatibility level"),
+    "delete_config": ("Delete Config", "Failed to delete compatibility level"),
+    "mode": ("Update Mode", "Failed to update mode"),
+    "delete_mode": ("Delete Subject Mode", "Failed to delete subject mode"),
+}
 
 
 def schema_entity(value: SchemaValue) -> dict[str, JSON]:
@@ -63,18 +74,34 @@ class RegistryService:
         self.write_timeout = write_timeout
         self._state_lock = threading.RLock()
         self._write_lock = threading.Lock()
+        self._id_floor = store.id_floor if isinstance(store, HasIdFloor) else None
         store.start(self._apply)
 
     def _apply(self, offset: int, key: bytes, value: bytes | None) -> None:
         with self._state_lock:
             self.state.apply(offset, key, value)
 
-    def _write(self, records: Sequence[tuple[RecordKey, JSON | None]]) -> None:
+    def _write(self, records: Sequence[tuple[RecordKey, JSON | None]], operation: str) -> None:
+        """Appends and waits until applied; store failures become Confluent's 500 errors."""
         encoded = [
             (key.encode(), None if value is None else encode_json(value)) for key, value in records
         ]
-        offset = self.store.append_all(encoded)
-        self.store.wait_applied(offset, self.write_timeout)
+        timed_out, failed = _OPERATIONS[operation]
+        try:
+            offset = self.store.append_all(encoded)
+            self.store.wait_applied(offset, self.write_timeout)
+        except NotLeaderError:
+            raise RestError.unknown_leader() from None
+        except TimeoutError:
+            raise RestError.operation_timeout(f"{timed_out} operation timed out") from None
+        except StoreError as exc:
+            raise RestError.store_error(f"{failed}: {exc}") from None
+
+    def _next_id(self) -> int:
+        """One above the highest id ever used (state lock held): the log's maximum, and what
+        the store remembers beyond it (a compacted Kafka topic may no longer show it)."""
+        floor = self._id_floor() if self._id_floor is not None else 0
+        return max(self.state.max_id, floor) + 1
 
     # -- subjects and versions ---------------------------------------------------------
 
@@ -298,7 +325,7 @@ class RegistryService:
                         f"Overwrite new schema with id {schema_id} is not permitted."
                     )
             else:
-                schema_id = state.max_id + 1
+                schema_id = self._next_id()
         value = SchemaValue(
             subject=subject,
             version=version,
@@ -315,7 +342,7 @@ class RegistryService:
             for old in all_versions
             if old.deleted and old.schema_id == schema_id and old.version < version
         ]
-        self._write(records)
+        self._write(records, "register")
         return schema_id
 
     @staticmethod
@@ -376,7 +403,7 @@ class RegistryService:
                     )
                     if not others_live:
                         records += self._forget_settings(subject)
-            self._write(records)
+            self._write(records, "delete_version")
         return target.version
 
     def _forget_settings(self, subject: str) -> list[tuple[RecordKey, JSON | None]]:
@@ -417,7 +444,7 @@ class RegistryService:
                     ]
                     records += self._forget_settings(subject)
             if records:
-                self._write(records)
+                self._write(records, "delete_subject")
         return versions
 
     # -- config ------------------------------------------------------------------------
@@ -450,7 +477,9 @@ class RegistryService:
         with self._write_lock:
             with self._state_lock:
                 self._check_writable(subject)
-            self._write([(RecordKey.config(subject), {"compatibilityLevel": level.value})])
+            self._write(
+                [(RecordKey.config(subject), {"compatibilityLevel": level.value})], "config"
+            )
         # Confluent echoes the request as sent.
         return {"compatibility": text}
 
@@ -465,7 +494,7 @@ class RegistryService:
                         raise RestError.subject_not_found(subject)
                     old = found
                 self._check_writable(subject)
-            self._write([(RecordKey.config(subject), None)])
+            self._write([(RecordKey.config(subject), None)], "delete_config")
         return {"compatibilityLevel": old}
 
     # -- mode --------------------------------------------------------------------------
@@ -506,7 +535,7 @@ class RegistryService:
                         )
                     records.append((RecordKey.clear_subject(subject), {"subject": subject}))
             records.append((RecordKey.mode(subject), {"mode": mode}))
-            self._write(records)
+            self._write(records, "mode")
         return {"mode": text}
 
     def delete_mode(self, subject: str) -> dict[str, JSON]:
@@ -515,7 +544,7 @@ class RegistryService:
                 old = self.state.mode(subject)
             if old is None:
                 raise RestError.subject_not_found(subject)
-            self._write([(RecordKey.mode(subject), None)])
+            self._write([(RecordKey.mode(subject), None)], "delete_mode")
         return {"mode": old}
 
     # -- misc --------------------------------------------------------------------------

@@ -6,7 +6,9 @@ wait until their offset has been applied, so a response never reports a write th
 not seen. The memory and SQLite stores apply synchronously inside ``append``; a Kafka store
 will apply from its consumer thread, and ``wait_applied`` is what makes that transparent.
 
-URLs: ``memory://`` and ``sqlite:///absolute/path.db`` (``sqlite://relative.db`` works too).
+URLs: ``memory://``, ``sqlite:///absolute/path.db`` (``sqlite://relative.db`` works too) and
+``kafka://host:port[,host:port...]/_schemas`` (``kafkastore.py``: a compacted topic shared by
+several instances, one of which is the leader that writes).
 """
 
 from __future__ import annotations
@@ -15,15 +17,36 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import ConfigError
 
-__all__ = ["Apply", "LogRecord", "LogStore", "MemoryStore", "SqliteStore", "open_store"]
+if TYPE_CHECKING:
+    from .kafkastore import KafkaStore
+
+__all__ = [
+    "Apply",
+    "HasIdFloor",
+    "LogRecord",
+    "LogStore",
+    "MemoryStore",
+    "NotLeaderError",
+    "SqliteStore",
+    "StoreError",
+    "open_store",
+]
 
 #: (offset, key, value); value None is a tombstone.
 LogRecord = tuple[int, bytes, bytes | None]
 Apply = Callable[[int, bytes, "bytes | None"], None]
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (its backend is unreachable or refused)."""
+
+
+class NotLeaderError(StoreError):
+    """This instance may not write: another instance is the leader (or none is known)."""
 
 
 class LogStore(Protocol):
@@ -43,6 +66,15 @@ class LogStore(Protocol):
         """Returns once the record at ``offset`` has been applied (TimeoutError after)."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class HasIdFloor(Protocol):
+    """A store that knows ids the log itself may no longer show (a compacted Kafka topic)."""
+
+    def id_floor(self) -> int:
+        """The highest schema id ever handed out as far as the store knows (0 if none)."""
+        ...
 
 
 class _AppliedTracker:
@@ -181,8 +213,9 @@ class SqliteStore:
             self._db.close()
 
 
-def open_store(url: str) -> MemoryStore | SqliteStore:
-    """``memory://`` or ``sqlite:///path`` (ConfigError for anything else)."""
+def open_store(url: str) -> MemoryStore | SqliteStore | KafkaStore:
+    """``memory://``, ``sqlite:///path`` or ``kafka://host:port/topic`` (ConfigError for
+    anything else). A Kafka store connects only in ``start``."""
     if url in ("memory://", "memory"):
         return MemoryStore()
     if url.startswith("sqlite://"):
@@ -190,4 +223,10 @@ def open_store(url: str) -> MemoryStore | SqliteStore:
         if not path or path == "/":
             raise ConfigError(f"--store {url!r}: give a file, e.g. sqlite:///var/lib/registry.db")
         return SqliteStore(path)
-    raise ConfigError(f"--store {url!r}: use memory:// or sqlite:///path/to/file.db")
+    if url.startswith("kafka://"):
+        from .kafkastore import KafkaStore, KafkaStoreConfig
+
+        return KafkaStore(KafkaStoreConfig.from_url(url))
+    raise ConfigError(
+        f"--store {url!r}: use memory://, sqlite:///path/to/file.db or kafka://host:port/_schemas"
+    )
