@@ -32,6 +32,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from .schemas_cli import add_schemas_commands
 
     add_schemas_commands(sub)
+    from .bench import add_bench_command
+
+    add_bench_command(sub)
     return parser
 
 

@@ -1,0 +1,173 @@
+"""``avrobridge bench``: serialization throughput of avrobridge against fastavro, the avro
+package and confluent-kafka's serializers, on generated records of any schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from .impls import IMPLEMENTATIONS, MODES, OPERATIONS
+from .report import PlotUnavailable, check_plot_available, plot, render, to_json
+from .runner import BenchError, BenchOptions, run_bench
+
+DESCRIPTION = """\
+Generate records for a schema and measure decode, encode, resolve (decode with a reader
+schema) and transcode (framed writer bytes -> framed reader bytes), one record at a time and
+in batches, for avrobridge (native and fastavro backends), fastavro (the baseline of every
+ratio), the avro package and confluent-kafka's AvroSerializer/AvroDeserializer. Every
+implementation's output is checked against fastavro's before it is timed; what an
+implementation cannot do is listed as skipped, with the reason."""
+
+
+def _positive(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _choices(allowed: tuple[str, ...]) -> Any:
+    def parse(text: str) -> list[str]:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        bad = [t for t in items if t not in allowed]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(bad) or text!r}: choose from {', '.join(allowed)}"
+            )
+        return items
+
+    return parse
+
+
+def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Adds ``bench`` to the ``avrobridge`` command's subparsers."""
+    bench: argparse.ArgumentParser = subparsers.add_parser(
+        "bench",
+        help="measure serialization throughput against fastavro, avro and confluent-kafka",
+        description=DESCRIPTION,
+    )
+    bench.add_argument(
+        "--schema", type=Path, metavar="FILE", help="writer schema (.avsc; default: Employee)"
+    )
+    bench.add_argument(
+        "--reader-schema",
+        type=Path,
+        metavar="FILE",
+        help="reader schema for resolve and transcode (default: the writer schema)",
+    )
+    bench.add_argument(
+        "--records",
+        type=_positive,
+        default=BenchOptions.records,
+        metavar="N",
+        help=f"records generated and used per batch (default {BenchOptions.records:,})",
+    )
+    bench.add_argument(
+        "--seed", type=int, default=BenchOptions.seed, help="seed of the generated records"
+    )
+    bench.add_argument(
+        "--repetitions",
+        type=_positive,
+        default=BenchOptions.repetitions,
+        metavar="R",
+        help=f"timed repetitions, the median reported (default {BenchOptions.repetitions})",
+    )
+    bench.add_argument(
+        "--implementations",
+        type=_choices(IMPLEMENTATIONS),
+        default=list(IMPLEMENTATIONS),
+        metavar="LIST",
+        help=f"comma-separated subset of {','.join(IMPLEMENTATIONS)} (fastavro, the baseline, "
+        "is always measured)",
+    )
+    bench.add_argument(
+        "--operations",
+        type=_choices(OPERATIONS),
+        default=list(OPERATIONS),
+        metavar="LIST",
+        help=f"comma-separated subset of {','.join(OPERATIONS)}",
+    )
+    bench.add_argument(
+        "--modes",
+        type=_choices(MODES),
+        default=list(MODES),
+        metavar="LIST",
+        help="one (a call per record), batch (a call per batch), or both",
+    )
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument(
+        "--plot", type=Path, metavar="OUT.png", help="draw a bar chart (needs matplotlib)"
+    )
+    bench.add_argument(
+        "--kafka",
+        metavar="BOOTSTRAP",
+        help="also measure the bridge end to end against this broker (creates topics)",
+    )
+    bench.add_argument(
+        "--kafka-records",
+        type=_positive,
+        default=BenchOptions.kafka_records,
+        metavar="N",
+        help=f"records bridged per mode with --kafka (default {BenchOptions.kafka_records:,})",
+    )
+    bench.add_argument(
+        "--registry",
+        metavar="URL",
+        help="schema registry for confluent-kafka and --kafka (default: one in-process)",
+    )
+    bench.set_defaults(handler=bench_command)
+    return bench
+
+
+def options_from_args(args: argparse.Namespace) -> BenchOptions:
+    return BenchOptions(
+        schema=args.schema,
+        reader_schema=args.reader_schema,
+        records=args.records,
+        seed=args.seed,
+        repetitions=args.repetitions,
+        implementations=args.implementations,
+        operations=args.operations,
+        modes=args.modes,
+        registry=args.registry,
+        kafka=args.kafka,
+        kafka_records=args.kafka_records,
+    )
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    """The handler of ``avrobridge bench``: 0 on success, 2 on a usage or setup error."""
+    out = Console(soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(soft_wrap=False, width=180)  # a file or pipe: no 80-column squeeze
+    err = Console(stderr=True)
+    try:
+        if args.plot is not None:
+            check_plot_available()
+        options = options_from_args(args)
+
+        def progress(message: str) -> None:
+            if err.is_terminal:
+                err.print(f"[dim]{message}…[/dim]")
+
+        report = run_bench(options, progress)
+    except (BenchError, PlotUnavailable) as exc:
+        err.print(f"[red]avrobridge bench: {exc}[/red]", highlight=False)
+        return 2
+    if args.json:
+        sys.stdout.write(to_json(report) + "\n")
+    else:
+        render(report, out)
+    if args.plot is not None:
+        try:
+            plot(report, args.plot)
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]avrobridge bench: cannot write {args.plot}: {exc}[/red]")
+            return 2
+        if not args.json:
+            out.print(f"chart written to {args.plot}")
+    return 0

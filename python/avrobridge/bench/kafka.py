@@ -1,0 +1,217 @@
+"""``avrobridge bench --kafka``: the bridge end to end against a real broker, in three modes
+over the same records: (a) ``passthrough``, the bridge's loop with the bytes unchanged (what
+Kafka and the loop cost), (b) ``avrobridge``, the bridge as it ships, and (c) ``fastavro``, the
+same loop converting each record with fastavro (decode with writer + reader schema, encode,
+re-frame). The modes swap ``Converter.convert_side`` for the run, as benches/ does."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .impls import Workload
+from .runner import BenchError, BenchOptions, BridgeMeasurement, Progress
+
+MODES = ("passthrough", "avrobridge", "fastavro")
+TIMEOUT_S = 30.0
+
+
+def _passthrough(
+    self: Any,
+    side: Any,
+    payloads: Sequence[bytes | None],
+    headers: Any,
+    sinks: Any,
+    results: list[Any],
+    out_headers: Any,
+) -> None:
+    results[:] = list(payloads)
+
+
+def _fastavro_convert_side(writer: Any, reader: Any) -> Any:
+    import fastavro
+
+    from ..bridge.convert import parse_schema_ref
+
+    w, r = fastavro.parse_schema(writer), fastavro.parse_schema(reader)
+    read, write = fastavro.schemaless_reader, fastavro.schemaless_writer
+
+    def convert_side(
+        self: Any,
+        side: Any,
+        payloads: Sequence[bytes],
+        headers: Any,
+        sinks: Sequence[str],
+        results: list[Any],
+        out_headers: Any,
+    ) -> None:
+        prefix = b"\x00" + int(self.target_id(side, sinks[0])).to_bytes(4, "big")
+        for i, data in enumerate(payloads):
+            parse_schema_ref(data, "value")
+            value = read(io.BytesIO(data[5:]), w, r)
+            out = io.BytesIO()
+            out.write(prefix)
+            write(out, r, value)
+            results[i] = out.getvalue()
+
+    return convert_side
+
+
+@contextlib.contextmanager
+def _convert_side(replacement: Any) -> Iterator[None]:
+    from ..bridge.convert import Converter
+
+    if replacement is None:
+        yield
+        return
+    original = Converter.__dict__["convert_side"]
+    Converter.convert_side = replacement  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Converter.convert_side = original  # type: ignore[method-assign]
+
+
+def _create_topics(admin: Any, names: list[str], partitions: int) -> None:
+    from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
+
+    futures = admin.create_topics(
+        [NewTopic(n, num_partitions=partitions, replication_factor=-1) for n in names],
+        operation_timeout=TIMEOUT_S,
+        request_timeout=TIMEOUT_S,
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=TIMEOUT_S)
+        except Exception as exc:
+            raise BenchError(f"cannot create topic {name}: {exc}") from None
+    deadline = time.monotonic() + TIMEOUT_S
+    for name in names:
+        while True:
+            topic = admin.list_topics(topic=name, timeout=TIMEOUT_S).topics.get(name)
+            if (
+                topic is not None
+                and topic.error is None
+                and len(topic.partitions) == partitions
+                and all(p.leader >= 0 for p in topic.partitions.values())
+            ):
+                break
+            if time.monotonic() > deadline:
+                raise BenchError(f"topic {name} did not become ready in {TIMEOUT_S:.0f} s")
+            time.sleep(0.05)
+
+
+def _produce(bootstrap: str, topic: str, frames: list[bytes], n: int, partitions: int) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "log_level": 3})
+    for i in range(n):
+        while True:
+            try:
+                producer.produce(
+                    topic, frames[i % len(frames)], str(i).encode(), partition=i % partitions
+                )
+                break
+            except BufferError:
+                producer.poll(0.1)
+    if producer.flush(60) != 0:
+        raise BenchError(f"could not produce {n:,} records to {topic}")
+
+
+def check_broker(bootstrap: str) -> None:
+    """Raises BenchError unless a broker answers at ``bootstrap``."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})  # we say it
+    try:
+        admin.list_topics(timeout=10)
+    except Exception as exc:
+        raise BenchError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+
+
+def run_bridge_bench(
+    options: BenchOptions, w: Workload, say: Progress
+) -> tuple[str, list[BridgeMeasurement]]:
+    """(a description of the setup, one measurement per mode)."""
+    from confluent_kafka.admin import AdminClient
+
+    from ..bridge import Bridge, load_settings
+
+    assert options.kafka is not None and w.registry_url is not None
+    bootstrap, n, partitions = options.kafka, options.kafka_records, options.kafka_partitions
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    token = uuid.uuid4().hex[:10]
+    source = f"avrobridge-bench-{token}-source"
+    sinks = {mode: f"avrobridge-bench-{token}-{mode}" for mode in ("warm-up", *MODES)}
+    topics = [source, *sinks.values()]
+    say(f"creating topics avrobridge-bench-{token}-* on {bootstrap}")
+    _create_topics(admin, topics, partitions)
+    results: list[BridgeMeasurement] = []
+    try:
+        say(f"producing {n:,} records to {source}")
+        _produce(bootstrap, source, w.frames, n, partitions)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "reader.avsc"
+            target.write_text(w.reader_text, encoding="utf-8")
+            replacements = {
+                "passthrough": _passthrough,
+                "avrobridge": None,
+                "fastavro": _fastavro_convert_side(w.writer_json, w.reader_json),
+            }
+            # The first run in a process pays for start-up (imports, connections, caches):
+            # an unmeasured passthrough run takes it, so that the modes compare fairly.
+            for mode in ("warm-up", *MODES):
+                say(f"bridging {n:,} records ({mode})")
+                settings = load_settings(
+                    None,
+                    kafka={"bootstrap_servers": bootstrap, "group_id": f"{sinks[mode]}-group"},
+                    registry={"url": w.registry_url},
+                    source={"topics": [source]},
+                    sink={"topic": sinks[mode]},
+                    value={"schema_file": target},
+                    delivery={"batch_size": 10_000},
+                    until_end=True,
+                )
+                if mode == "warm-up":
+                    with _convert_side(_passthrough):
+                        Bridge(settings).run()
+                    continue
+                m = BridgeMeasurement(mode, n)
+                with _convert_side(replacements[mode]):
+                    started = time.perf_counter()
+                    try:
+                        summary = Bridge(settings).run()
+                    except Exception as exc:
+                        m.note = f"failed: {type(exc).__name__}: {exc}"
+                        results.append(m)
+                        continue
+                    elapsed = time.perf_counter() - started
+                if summary.records_out != n or summary.dead_lettered:
+                    m.note = (
+                        f"{summary.records_out:,} of {n:,} records out, "
+                        f"{summary.dead_lettered:,} dead-lettered"
+                    )
+                else:
+                    m.seconds = elapsed
+                results.append(m)
+    finally:
+        futures = admin.delete_topics(topics, operation_timeout=5, request_timeout=5)
+        for future in futures.values():
+            with contextlib.suppress(Exception):  # best effort: the names are unique
+                future.result(timeout=5)
+    base = next((m for m in results if m.mode == "fastavro" and m.records_per_s), None)
+    for m in results:
+        if base is not None and base.records_per_s and m.records_per_s:
+            m.ratio = m.records_per_s / base.records_per_s
+    setup = (
+        f"Kafka {bootstrap}, registry {w.registry_url}: {n:,} records over {partitions} "
+        f"partitions, source -> sink with the reader schema, wall time of `avrobridge run "
+        f"--until-end` in-process"
+    )
+    return setup, results

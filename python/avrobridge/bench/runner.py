@@ -1,0 +1,528 @@
+"""Runs the benchmark: generates the records, computes fastavro's results, checks every
+implementation against them and times what passed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import Schema, Transcoder
+from ..data import schema_text
+from ..datagen import DataGenerator
+from ..errors import AvroBridgeError
+from .impls import (
+    BASELINE,
+    IMPLEMENTATIONS,
+    LABELS,
+    MODES,
+    OPERATIONS,
+    FastavroImpl,
+    Implementation,
+    Op,
+    Unsupported,
+    Workload,
+    build,
+)
+from .machine import MachineInfo, machine_info
+from .timing import Timing, frozen_heap, time_batch, time_one
+
+Progress = Callable[[str], None]
+
+
+class BenchError(AvroBridgeError):
+    """The benchmark cannot run as asked (bad schema, unreachable broker, ...)."""
+
+
+@dataclass
+class BenchOptions:
+    schema: Path | None = None
+    reader_schema: Path | None = None
+    records: int = 20_000
+    seed: int = 1
+    repetitions: int = 5
+    #: Seconds one repetition of a single-record loop should take (calibrated).
+    one_target_s: float = 0.03
+    #: After this many seconds, batch timings stop at the minimum of 3 repetitions.
+    batch_budget_s: float = 0.8
+    implementations: Sequence[str] = IMPLEMENTATIONS
+    operations: Sequence[str] = OPERATIONS
+    modes: Sequence[str] = MODES
+    registry: str | None = None
+    kafka: str | None = None
+    kafka_records: int = 100_000
+    kafka_partitions: int = 3
+
+
+@dataclass
+class Measurement:
+    operation: str
+    mode: str
+    implementation: str
+    timing: Timing | None = None
+    bytes_per_record: float = 0.0
+    ratio: float | None = None
+    note: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.timing is None
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.implementation, self.implementation)
+
+    @property
+    def records_per_s(self) -> float | None:
+        return self.timing.records_per_s if self.timing else None
+
+    @property
+    def mb_per_s(self) -> float | None:
+        if self.timing is None:
+            return None
+        return self.timing.records_per_s * self.bytes_per_record / 1e6
+
+    @property
+    def us_per_record(self) -> float | None:
+        return self.timing.us_per_record if self.timing else None
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.timing
+        return {
+            "operation": self.operation,
+            "mode": self.mode,
+            "implementation": self.implementation,
+            "label": self.label,
+            "records_per_s": t.records_per_s if t else None,
+            "mb_per_s": self.mb_per_s,
+            "us_per_record": t.us_per_record if t else None,
+            "ratio_to_fastavro": self.ratio,
+            "records_per_repetition": t.records if t else None,
+            "median_ns": t.median_ns if t else None,
+            "repetitions": t.repetitions if t else None,
+            "bytes_per_record": self.bytes_per_record,
+            "skipped": t is None,
+            "note": self.note,
+        }
+
+
+@dataclass
+class BridgeMeasurement:
+    mode: str  # passthrough | avrobridge | fastavro
+    records: int
+    seconds: float | None = None
+    ratio: float | None = None
+    note: str | None = None
+
+    @property
+    def records_per_s(self) -> float | None:
+        return self.records / self.seconds if self.seconds else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "records": self.records,
+            "seconds": self.seconds,
+            "records_per_s": self.records_per_s,
+            "ratio_to_fastavro": self.ratio,
+            "skipped": self.seconds is None,
+            "note": self.note,
+        }
+
+
+@dataclass
+class WorkloadInfo:
+    schema: str
+    schema_name: str | None
+    schema_type: str
+    reader_schema: str | None
+    reader_name: str | None
+    records: int
+    seed: int
+    bytes_per_record: float
+
+    def describe(self) -> str:
+        name = self.schema_name or f"a {self.schema_type} schema"
+        reader = (
+            f"reader schema {self.reader_schema} ({self.reader_name})"
+            if self.reader_schema
+            else "reader schema: the same (identity resolution)"
+        )
+        return (
+            f"{name} from {self.schema}: {self.records:,} generated records of "
+            f"{self.bytes_per_record:,.0f} bytes on average (seed {self.seed}); {reader}"
+        )
+
+
+@dataclass
+class BenchReport:
+    machine: MachineInfo
+    workload: WorkloadInfo
+    results: list[Measurement]
+    bridge: list[BridgeMeasurement] = field(default_factory=list)
+    bridge_setup: str | None = None
+    elapsed_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine.to_json(),
+            "workload": vars(self.workload),
+            "baseline": BASELINE,
+            "results": [m.to_json() for m in self.results],
+            "bridge": (
+                {"setup": self.bridge_setup, "results": [b.to_json() for b in self.bridge]}
+                if self.bridge_setup
+                else None
+            ),
+            "elapsed_s": self.elapsed_s,
+        }
+
+
+# -- comparing results ------------------------------------------------------------------
+
+
+def difference(a: Any, b: Any, path: str = "") -> str | None:
+    """None for equal values of the same types (float bits included: what decode must give
+    back), else where and how they differ."""
+    where = path or "/"
+    if type(a) is not type(b):
+        return (
+            f"{where}: {_short(a, 40)} ({type(a).__name__}) != {_short(b, 40)} ({type(b).__name__})"
+        )
+    if isinstance(a, float):
+        equal = a == b or (math.isnan(a) and math.isnan(b))
+        return None if equal else f"{where}: {a!r} != {b!r}"
+    if isinstance(a, dict):
+        if a.keys() != b.keys():
+            return f"{where}: keys {sorted(a)} != {sorted(b)}"
+        for k, v in a.items():
+            found = difference(v, b[k], f"{path}/{k}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{where}: {len(a)} items != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = difference(x, y, f"{path}/{i}")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{where}: {_short(a, 40)} != {_short(b, 40)}"
+
+
+def same(a: Any, b: Any) -> bool:
+    return difference(a, b) is None
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+# -- the run ----------------------------------------------------------------------------
+
+
+def _load(path: Path | None) -> tuple[str, str]:
+    if path is None:
+        return "built-in Employee schema", schema_text("employee")
+    try:
+        return str(path), path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BenchError(f"cannot read schema file {path}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _registry(options: BenchOptions, needed: bool) -> Iterator[tuple[str | None, str | None]]:
+    """(registry URL or None, why there is none)."""
+    if not needed:
+        yield None, "not requested"
+        return
+    if options.registry:
+        yield options.registry.rstrip("/"), None
+        return
+    try:
+        from ..registry import BackgroundServer, ServerSettings
+
+        server = BackgroundServer(ServerSettings(port=0, log_level="warning"))
+        server.start()
+    except Exception as exc:  # the bench goes on without the registry-based rows
+        yield None, f"no registry: could not start the in-process one ({exc})"
+        return
+    try:
+        yield server.url, None
+    finally:
+        server.stop()
+
+
+def _register(url: str, subject: str, text: str) -> int:
+    from confluent_kafka.schema_registry import Schema as RegistrySchema
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    client = SchemaRegistryClient({"url": url})
+    return int(client.register_schema(subject, RegistrySchema(text, "AVRO")))
+
+
+def prepare_workload(
+    options: BenchOptions, registry_url: str | None, progress: Progress
+) -> tuple[Workload, WorkloadInfo, str | None]:
+    """The generated records and fastavro's results (and why the registry is unusable)."""
+    import fastavro
+
+    schema_label, writer_text = _load(options.schema)
+    reader_label, reader_text = (
+        _load(options.reader_schema) if options.reader_schema else (None, writer_text)
+    )
+    try:
+        writer = Schema(writer_text)
+    except AvroBridgeError as exc:
+        raise BenchError(f"{schema_label}: {exc}") from None
+    try:
+        reader = Schema(reader_text)
+        Transcoder(writer, reader)
+    except AvroBridgeError as exc:
+        raise BenchError(f"{reader_label}: {exc}") from None
+    if options.records < 1:
+        raise BenchError("--records must be at least 1")
+
+    token = uuid.uuid4().hex[:8]
+    writer_topic = f"avrobridge-bench-{token}-writer"
+    reader_topic = f"avrobridge-bench-{token}-reader"
+    writer_id, reader_id, registry_problem = 1, 2, None
+    if registry_url is not None:
+        try:
+            writer_id = _register(registry_url, f"{writer_topic}-value", writer_text)
+            reader_id = _register(registry_url, f"{reader_topic}-value", reader_text)
+        except Exception as exc:
+            registry_problem = f"registry {registry_url}: {exc}"
+            registry_url = None
+
+    progress(f"generating {options.records:,} records")
+    try:
+        values = DataGenerator(writer, options.seed).generate_many(options.records)
+    except ValueError as exc:  # a schema without finite values
+        raise BenchError(f"{schema_label}: {exc}") from None
+    w_json, r_json = json.loads(writer_text), json.loads(reader_text)
+    fw = fastavro.parse_schema(w_json)
+    bodies = []
+    for v in values:
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, fw, v)
+        bodies.append(out.getvalue())
+    prefix = b"\x00" + writer_id.to_bytes(4, "big")
+    w = Workload(
+        writer_text=writer_text,
+        reader_text=reader_text,
+        writer_json=w_json,
+        reader_json=r_json,
+        writer_id=writer_id,
+        reader_id=reader_id,
+        values=values,
+        bodies=bodies,
+        frames=[prefix + b for b in bodies],
+        registry_url=registry_url,
+        writer_topic=writer_topic,
+        reader_topic=reader_topic,
+    )
+    info = WorkloadInfo(
+        schema=schema_label,
+        schema_name=writer.name,
+        schema_type=writer.type,
+        reader_schema=reader_label,
+        reader_name=reader.name if options.reader_schema else None,
+        records=options.records,
+        seed=options.seed,
+        bytes_per_record=sum(map(len, bodies)) / len(bodies),
+    )
+    return w, info, registry_problem
+
+
+def _expected(w: Workload, reference: FastavroImpl, operation: str, n: int) -> list[Any]:
+    """fastavro's results for the first ``n`` inputs (computed once, on demand)."""
+    if operation == "decode":
+        if len(w.decoded) < n:
+            w.decoded = [reference.decode(b) for b in w.bodies[:n]]
+        return w.decoded[:n]
+    if operation == "encode":
+        return w.bodies[:n]
+    if operation == "resolve":
+        if len(w.resolved) < n:
+            w.resolved = [reference.resolve(b) for b in w.bodies[:n]]
+        return w.resolved[:n]
+    if len(w.transcoded) < n:
+        w.transcoded = [reference.transcode(f) for f in w.frames[:n]]
+    return w.transcoded[:n]
+
+
+def check(
+    op: Op, operation: str, w: Workload, reference: FastavroImpl, sample_size: int = 200
+) -> str | None:
+    """Raises CheckFailed unless ``op`` gives fastavro's results on a sample; returns a note
+    when they are equivalent rather than identical."""
+    n = min(len(op.inputs), sample_size)
+    expected = _expected(w, reference, operation, n)
+    try:
+        actual = op.collect(op.inputs[:n])
+    except Exception as exc:
+        raise CheckFailed(f"fails: {type(exc).__name__}: {_short(str(exc), 160)}") from None
+    if len(actual) != n:
+        raise CheckFailed(f"gave {len(actual)} results for {n} inputs")
+    note = None
+    for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        if same(a, e):
+            continue
+        if operation in ("decode", "resolve"):
+            # Another representation of the same data (the avro package's str UUIDs, ...)?
+            encode = reference.encode if operation == "decode" else reference.encode_reader
+            try:
+                if encode(a) == encode(e):
+                    note = "logical types in its own representation"
+                    continue
+            except Exception:
+                pass
+            raise CheckFailed(f"reads other values than fastavro: record {i} {difference(a, e)}")
+        if not isinstance(a, bytes):
+            raise CheckFailed(f"gives {type(a).__name__}, not bytes")
+        # Other bytes: for the same values (another union branch, say)?
+        try:
+            if operation == "encode":
+                found = difference(reference.decode(a), reference.decode(e))
+            else:
+                found = None if a[:5] == e[:5] else f"schema id {a[1:5].hex()} != {e[1:5].hex()}"
+                found = found or difference(
+                    reference.read_reader(a[5:]), reference.read_reader(e[5:])
+                )
+        except Exception as exc:
+            at = next(
+                (j for j, (x, y) in enumerate(zip(a, e, strict=False)) if x != y),
+                min(len(a), len(e)),
+            )
+            raise CheckFailed(
+                f"writes other bytes than fastavro: record {i} from byte {at} "
+                f"(fastavro cannot read them: {type(exc).__name__})"
+            ) from None
+        if found is None:
+            note = "other bytes than fastavro, same values"
+            continue
+        raise CheckFailed(f"writes other values than fastavro: record {i} {found}")
+    return note
+
+
+def _join(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
+
+
+def run_bench(options: BenchOptions, progress: Progress | None = None) -> BenchReport:
+    """Runs everything ``options`` asks for and returns the report (nothing is printed)."""
+    say: Progress = progress or (lambda _message: None)
+    started = time.perf_counter()
+    unknown = set(options.implementations) - set(IMPLEMENTATIONS)
+    if unknown:
+        raise BenchError(f"unknown implementations: {', '.join(sorted(unknown))}")
+    needs_registry = "confluent-kafka" in options.implementations or options.kafka is not None
+    if options.kafka is not None:
+        from .kafka import check_broker
+
+        check_broker(options.kafka)  # before minutes of measurements, not after
+    with frozen_heap(), _registry(options, needs_registry) as (registry_url, why_not):
+        if options.kafka is not None and registry_url is None:
+            raise BenchError(f"--kafka needs a schema registry: {why_not}")
+        w, info, registry_problem = prepare_workload(options, registry_url, say)
+        if registry_problem and options.kafka is not None:
+            raise BenchError(registry_problem)
+        results = measure_codecs(options, w, say, registry_problem or why_not)
+        report = BenchReport(machine_info(), info, results)
+        if options.kafka is not None:
+            assert w.registry_url is not None
+            from .kafka import run_bridge_bench
+
+            report.bridge_setup, report.bridge = run_bridge_bench(options, w, say)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _time(op: Op, mode: str, one_n: int, options: BenchOptions) -> Timing:
+    if mode == "one":
+        return time_one(
+            op.fn,
+            op.inputs[:one_n],
+            target_s=options.one_target_s,
+            repetitions=options.repetitions,
+        )
+    return time_batch(
+        op.fn,
+        op.inputs,
+        repetitions=options.repetitions,
+        min_repetitions=min(3, options.repetitions),
+        budget_s=options.batch_budget_s,
+    )
+
+
+def measure_codecs(
+    options: BenchOptions, w: Workload, say: Progress, registry_problem: str | None
+) -> list[Measurement]:
+    impls: dict[str, Implementation | str] = {}
+    # The baseline is always measured: every ratio is against it.
+    for key in {*options.implementations, BASELINE}:
+        try:
+            impls[key] = build(key, w)
+        except Unsupported as exc:
+            impls[key] = _join(str(exc), registry_problem) or str(exc)
+        except ImportError as exc:
+            impls[key] = f"not installed ({exc.name or exc})"
+        except Exception as exc:
+            impls[key] = f"cannot set up: {type(exc).__name__}: {_short(str(exc), 160)}"
+
+    reference = FastavroImpl(w)
+    one_n = min(len(w.bodies), 1000)
+    sizes = [len(b) for b in w.bodies]
+    one_bytes = sum(sizes[:one_n]) / one_n
+    batch_bytes = sum(sizes) / len(sizes)
+    results: list[Measurement] = []
+    for operation in OPERATIONS:
+        if operation not in options.operations:
+            continue
+        for mode in MODES:
+            if mode not in options.modes:
+                continue
+            group: list[Measurement] = []
+            for key in IMPLEMENTATIONS:
+                if key not in impls:
+                    continue
+                m = Measurement(operation, mode, key)
+                m.bytes_per_record = one_bytes if mode == "one" else batch_bytes
+                group.append(m)
+                impl = impls[key]
+                if isinstance(impl, str):
+                    m.note = impl
+                    continue
+                try:
+                    op = impl.op(operation, mode)
+                    note = check(op, operation, w, reference)
+                except (Unsupported, CheckFailed) as exc:
+                    m.note = str(exc)
+                    continue
+                say(f"timing {operation} ({mode}) with {m.label}")
+                try:
+                    m.timing = _time(op, mode, one_n, options)
+                except Exception as exc:  # on a record past the checked sample, say
+                    m.note = f"failed while timed: {type(exc).__name__}: {_short(str(exc), 160)}"
+                    continue
+                m.note = _join(op.note, note)
+            base = next((m for m in group if m.implementation == BASELINE and m.timing), None)
+            for m in group:
+                if base is not None and base.timing is not None and m.timing is not None:
+                    m.ratio = m.timing.records_per_s / base.timing.records_per_s
+            results.extend(group)
+    return results
