@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from .transforms import (
     SchemaPair,
     TransformSpec,
     apply_schema_transforms,
+    regex_route,
 )
 
 log = logging.getLogger("avrobridge.bridge")
@@ -165,7 +165,7 @@ class Converter:
             topic = sink.mapping.get(source_topic, source_topic)
         else:
             assert sink.rename is not None
-            topic = re.sub(sink.rename.regex, sink.rename.replacement, source_topic)
+            topic = regex_route(sink.rename.regex, sink.rename.replacement, source_topic)
         topic = self.transforms.route(topic)
         self._sink_cache[source_topic] = topic
         return topic

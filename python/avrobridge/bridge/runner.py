@@ -459,7 +459,7 @@ class Bridge:
             and self.converter.key is None
             and self.converter.failures == 0
             and all(keep)
-            and not any(value_headers)
+            and all(h is None for h in value_headers)
         )
         if simple:
             # The common batch: every record converts and goes out unchanged but for its value.

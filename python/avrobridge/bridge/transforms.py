@@ -238,6 +238,14 @@ def apply_schema_transforms(
     return SchemaPair(writer=w, plan_reader=r, sink=r)
 
 
+def regex_route(regex: str, replacement: str, topic: str) -> str:
+    """Kafka Connect's RegexRouter: when the whole topic name matches, it becomes the
+    replacement (with \\1-style groups); otherwise it is left alone. (re.sub would also
+    match the empty string at the end of a `(.*)` pattern and apply the replacement twice.)"""
+    match = re.fullmatch(regex, topic)
+    return match.expand(replacement) if match else topic
+
+
 def _hide_writer_field(writer: Any, name: str) -> None:
     """Renames the writer's field so the reader takes its default instead (same bytes)."""
     if isinstance(writer, dict) and writer.get("type") in ("record", "error"):
@@ -292,7 +300,7 @@ class RecordTransforms:
 
     def route(self, topic: str) -> str:
         for r in self.routes:
-            topic = re.sub(r.regex, r.replacement, topic) if re.fullmatch(r.regex, topic) else topic
+            topic = regex_route(r.regex, r.replacement, topic)
         return topic
 
     def metadata_bytes(self, topic: str, partition: int, offset: int, timestamp: int) -> bytes:

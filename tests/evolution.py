@@ -1,0 +1,129 @@
+"""Schema evolutions for resolution tests: from a writer schema, a reader schema that must
+resolve against it, made of the changes people make in practice (add a field with a
+default, drop a field, reorder, promote, widen to a union, add an enum symbol, rename a field
+with an alias, rename a record with an alias)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import strategies as st
+
+JSON = Any
+
+#: Promotions the specification allows, by writer type.
+PROMOTIONS = {
+    "int": ["long", "float", "double"],
+    "long": ["float", "double"],
+    "float": ["double"],
+    "string": ["bytes"],
+    "bytes": ["string"],
+}
+#: Added fields: (type, default) pairs whose defaults every implementation reads alike.
+ADDED = [
+    ("long", 7),
+    ("string", "added"),
+    ("boolean", True),
+    (["null", "string"], None),
+    ("double", 1.5),
+    ({"type": "array", "items": "int"}, [1, 2]),
+    ({"type": "map", "values": "long"}, {"k": 3}),
+]
+OPS = ("add", "drop", "reorder", "promote", "widen", "symbol", "rename", "record_alias")
+
+
+def _records_and_enums(schema: JSON) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    records: list[dict[str, Any]] = []
+    enums: list[dict[str, Any]] = []
+
+    def walk(node: JSON) -> None:
+        if isinstance(node, list):
+            for b in node:
+                walk(b)
+        elif isinstance(node, dict):
+            t = node.get("type")
+            if t in ("record", "error"):
+                records.append(node)
+                for f in node["fields"]:
+                    walk(f["type"])
+            elif t == "enum":
+                enums.append(node)
+            elif t == "array":
+                walk(node["items"])
+            elif t == "map":
+                walk(node["values"])
+            elif isinstance(t, (dict, list)):
+                walk(t)
+
+    walk(schema)
+    return records, enums
+
+
+def _plain(field_type: JSON) -> str | None:
+    """The primitive name of a field type without logical type, else None."""
+    if isinstance(field_type, str) and field_type in PROMOTIONS:
+        return field_type
+    if (
+        isinstance(field_type, dict)
+        and field_type.get("type") in PROMOTIONS
+        and "logicalType" not in field_type
+        and len(field_type) == 1
+    ):
+        return str(field_type["type"])
+    return None
+
+
+@st.composite
+def evolve(draw: st.DrawFn, writer: JSON, *, float_promotions: bool = True) -> JSON:
+    """A reader schema for `writer` (whose top level is a record)."""
+    reader = copy.deepcopy(writer)
+    records, enums = _records_and_enums(reader)
+    for rec in records:
+        ops = draw(st.lists(st.sampled_from(OPS), max_size=4))
+        for op in ops:
+            fields = rec["fields"]
+            if op == "add":
+                t, default = draw(st.sampled_from(ADDED))
+                name = f"added_{len(fields)}_{draw(st.integers(0, 999))}"
+                if all(f["name"] != name for f in fields):
+                    position = draw(st.integers(0, len(fields)))
+                    fields.insert(position, {"name": name, "type": t, "default": default})
+            elif op == "drop" and len(fields) > 1:
+                fields.pop(draw(st.integers(0, len(fields) - 1)))
+            elif op == "reorder" and len(fields) > 1:
+                rec["fields"] = draw(st.permutations(fields))
+            elif op == "promote" and fields:
+                f = fields[draw(st.integers(0, len(fields) - 1))]
+                kind = None if f["name"].startswith("added_") else _plain(f["type"])
+                if kind is not None:
+                    targets = [t for t in PROMOTIONS[kind] if float_promotions or t != "float"]
+                    if targets:
+                        f["type"] = draw(st.sampled_from(targets))
+                        f.pop("default", None)
+            elif op == "widen" and fields:
+                f = fields[draw(st.integers(0, len(fields) - 1))]
+                t = f["type"]
+                if f["name"].startswith("added_"):
+                    continue
+                if (
+                    not isinstance(t, list)
+                    and t != "null"
+                    and not (isinstance(t, dict) and t.get("type") == "null")
+                ):
+                    f["type"] = ["null", t]
+                    f.pop("default", None)
+            elif op == "rename" and fields:
+                f = fields[draw(st.integers(0, len(fields) - 1))]
+                new = f"{f['name']}_v2"
+                if all(g["name"] != new for g in fields):
+                    f["aliases"] = [*f.get("aliases", []), f["name"]]
+                    f["name"] = new
+            elif op == "record_alias" and rec is not reader:
+                pass  # renaming nested records would need every reference renamed too
+    for enum in enums:
+        if draw(st.booleans()):
+            new = f"NEW_SYMBOL_{len(enum['symbols'])}"
+            if new not in enum["symbols"]:
+                enum["symbols"] = [*enum["symbols"], new]
+    return reader
