@@ -35,6 +35,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from .bench import add_bench_command
 
     add_bench_command(sub)
+    from .codegen import add_codegen_command
+
+    add_codegen_command(sub)
     return parser
 
 
