@@ -88,6 +88,10 @@ pub enum Op {
     /// A pair that failed to resolve, reached only through a union branch already marked
     /// as failing; kept so recursive references stay valid.
     Fail(Box<str>),
+    /// Reserved for a record, array, map or union being built, so recursive references can
+    /// point at it. Never left in a finished plan. (It must not look like `Copy`: a field
+    /// that refers back to its own record is not a verbatim copy.)
+    Pending,
 }
 
 /// A compiled plan. `ops` may contain cycles (recursive types); `root` is the entry point.
@@ -275,7 +279,7 @@ impl<'a> Builder<'a> {
         // Writer union (the reader may or may not be one).
         if let Node::Union { branches } = wn {
             // Reserve the id so recursive references resolve to it.
-            let id = self.push(Op::Copy(w));
+            let id = self.push(Op::Pending);
             self.memo.insert((w, r), id);
             let mut targets = Vec::with_capacity(branches.len());
             let mut any_ok = false;
@@ -346,7 +350,7 @@ impl<'a> Builder<'a> {
         }
         match (wn, rn) {
             (Node::Array { items: wi }, Node::Array { items: ri }) => {
-                let id = self.push(Op::Copy(w));
+                let id = self.push(Op::Pending);
                 self.memo.insert((w, r), id);
                 let Some(inner) = self.with("items", |b| b.resolve(*wi, *ri)) else {
                     return self.failed(w, r, id);
@@ -359,7 +363,7 @@ impl<'a> Builder<'a> {
                 Some(id)
             }
             (Node::Map { values: wv }, Node::Map { values: rv }) => {
-                let id = self.push(Op::Copy(w));
+                let id = self.push(Op::Pending);
                 self.memo.insert((w, r), id);
                 let Some(inner) = self.with("values", |b| b.resolve(*wv, *rv)) else {
                     return self.failed(w, r, id);
@@ -435,7 +439,7 @@ impl<'a> Builder<'a> {
                     });
                     return None;
                 }
-                let id = self.push(Op::Copy(w));
+                let id = self.push(Op::Pending);
                 self.memo.insert((w, r), id);
                 let Some((steps, slots)) = self.record_steps(wr, rr) else {
                     return self.failed(w, r, id);

@@ -188,6 +188,12 @@ impl Transcoder<'_> {
                 self.run(*op, r, out, slots, depth)?;
             }
             Op::Fail(reason) => return Err(Error::decode(reason.to_string(), r.pos())),
+            Op::Pending => {
+                return Err(Error::decode(
+                    "internal error: unfinished resolution plan",
+                    r.pos(),
+                ));
+            }
         }
         Ok(())
     }

@@ -86,3 +86,28 @@ fn a_missing_field_without_default_is_a_plan_error() {
         other => panic!("expected a resolution error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_recursive_record_gets_added_fields_at_every_level() {
+    // Regression: the op reserved for a record being built looked like a verbatim copy, so
+    // a field referring back to its own record copied the writer bytes unchanged.
+    let w = parse(
+        r#"{"type":"record","name":"Node","fields":[
+            {"name":"next","type":["null","Node"]}]}"#,
+    );
+    let r = parse(
+        r#"{"type":"record","name":"Node","fields":[
+            {"name":"added","type":"long","default":7},
+            {"name":"next","type":["null","Node"]}]}"#,
+    );
+    let plan = match build_plan(&w, &r) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    let t = Transcoder {
+        plan: &plan,
+        writer: &w,
+    };
+    // Node(next=Node(next=null)): union branch 1, then branch 0.
+    assert_eq!(t.transcode(&[2, 0]).ok(), Some(vec![14, 2, 14, 0]));
+}

@@ -1,0 +1,38 @@
+"""The fastavro backend of avrobridge: the same API and behaviour as the Rust extension
+``avrobridge._native``, in pure Python on top of fastavro.
+
+``schema`` mirrors the Rust schema parser, ``wirecheck`` the byte-level validation of the
+Rust decoder, ``codec`` the Rust encoder's checks and union choice; fastavro reads and writes
+the bytes once those have passed. Schema resolution is ours too: ``resolve`` builds the
+writer -> reader plan of ``rust/src/resolve.rs``, ``transcode`` applies it to bytes as
+``rust/src/transcode.rs`` does, and ``compat`` is the Java compatibility check of
+``rust/src/compat.rs``.
+"""
+
+from __future__ import annotations
+
+from .._version import __version__
+from .api import (
+    Schema,
+    Transcoder,
+    _schema_from_parts,
+    decode,
+    decode_many,
+    encode,
+    encode_many,
+    group_by_schema_id,
+    reader_writer_incompatibilities,
+)
+
+__all__ = [
+    "Schema",
+    "Transcoder",
+    "__version__",
+    "_schema_from_parts",
+    "decode",
+    "decode_many",
+    "encode",
+    "encode_many",
+    "group_by_schema_id",
+    "reader_writer_incompatibilities",
+]

@@ -1,0 +1,783 @@
+"""Writer schema + reader schema -> a transcoding plan, mirroring ``rust/src/resolve.rs``
+rule for rule (and ``rust/src/schema/default.rs`` for encoding reader defaults).
+
+A plan maps writer bytes straight to reader bytes (``transcode.py``). Problems that make every
+record unreadable are plan errors, all listed at once (``SchemaResolutionError``); problems
+that only concern some records (a writer enum symbol the reader lacks and has no default for;
+a writer union branch the reader cannot take) become read-time errors for those records and
+are listed as warnings. Node identity (``id()``) plays the role of Rust's ``NodeId``: named
+types are one node wherever they are used, every other type occurrence is a node of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Final
+
+from ..errors import SchemaResolutionError
+from .schema import (
+    DECIMAL_BYTES,
+    DECIMAL_FIXED,
+    MAX_DEFAULT_DEPTH,
+    Node,
+    json_integer,
+)
+from .schema import _DefaultError as DefaultError
+from .schema import _expected as expected
+from .schema import _latin1 as latin1
+
+__all__ = [
+    "BranchTarget",
+    "Op",
+    "Plan",
+    "Step",
+    "build_plan",
+    "encode_default",
+    "write_long",
+]
+
+# Op kinds (the Rust ``resolve::Op`` variants).
+COPY: Final = 0
+INT_AS_LONG: Final = 1
+INT_TO_FLOAT: Final = 2
+INT_TO_DOUBLE: Final = 3
+LONG_TO_FLOAT: Final = 4
+LONG_TO_DOUBLE: Final = 5
+FLOAT_TO_DOUBLE: Final = 6
+BYTES_AS_STRING: Final = 7
+STRING_AS_BYTES: Final = 8
+ENUM: Final = 9
+ARRAY: Final = 10
+MAP: Final = 11
+RECORD: Final = 12
+WRITER_UNION: Final = 13
+INTO_UNION: Final = 14
+FAIL: Final = 15
+#: Reserved for a record/array/map/union being built (Rust's ``Op::Pending``): recursive
+#: references point at it, and it must not look like COPY to the step builder.
+PENDING: Final = 16
+
+# Step kinds (the Rust ``resolve::Step`` variants).
+STEP_FIELD: Final = 0
+STEP_COPY: Final = 1
+STEP_SKIP: Final = 2
+STEP_SAVE: Final = 3
+STEP_REPLAY: Final = 4
+STEP_DEFAULT: Final = 5
+
+_COMPLEX_KINDS: Final = frozenset({"record", "enum", "fixed", "array", "map", "union"})
+
+
+class Op:
+    """One plan operation. ``kind`` selects which attributes are meaningful:
+
+    * COPY: ``node`` (validate the writer value and copy its bytes);
+    * ENUM: ``enum_targets`` (reader index, or the symbol name when it cannot be read);
+    * ARRAY / MAP: ``inner`` (the items' / values' op) and ``min`` (fewest bytes per item);
+    * RECORD: ``steps`` and ``slots``;
+    * WRITER_UNION: ``targets``;
+    * INTO_UNION: ``reader_index`` and ``inner``;
+    * FAIL: ``reason``.
+    """
+
+    __slots__ = (
+        "enum_targets",
+        "inner",
+        "kind",
+        "min",
+        "node",
+        "reader_index",
+        "reason",
+        "slots",
+        "steps",
+        "targets",
+    )
+
+    def __init__(self, kind: int) -> None:
+        self.kind = kind
+        self.node: Node | None = None
+        self.enum_targets: list[int | str] = []
+        self.inner = 0
+        self.min = 0
+        self.steps: list[Step] = []
+        self.slots = 0
+        self.targets: list[BranchTarget] = []
+        self.reader_index = 0
+        self.reason = ""
+
+
+def _copy(node: Node) -> Op:
+    op = Op(COPY)
+    op.node = node
+    return op
+
+
+class BranchTarget:
+    """What a writer union branch becomes: write ``reader_index`` (when the reader is a
+    union, else None), then the value through ``op``; or fail with ``reason``."""
+
+    __slots__ = ("op", "reader_index", "reason")
+
+    def __init__(self, reader_index: int | None, op: int, reason: str | None) -> None:
+        self.reader_index = reader_index
+        self.op = op
+        self.reason = reason
+
+
+class Step:
+    """One step of a record: FIELD(op), COPY(nodes), SKIP(node), SAVE(slot, node),
+    REPLAY(slot, op) or DEFAULT(data)."""
+
+    __slots__ = ("data", "kind", "node", "nodes", "op", "slot")
+
+    def __init__(
+        self,
+        kind: int,
+        *,
+        op: int = 0,
+        nodes: list[Node] | None = None,
+        node: Node | None = None,
+        slot: int = 0,
+        data: bytes = b"",
+    ) -> None:
+        self.kind = kind
+        self.op = op
+        self.nodes: list[Node] = nodes if nodes is not None else []
+        self.node = node
+        self.slot = slot
+        self.data = data
+
+
+class Plan:
+    """A compiled plan. ``ops`` may contain cycles (recursive types); ``root`` is the entry
+    point; ``warnings`` lists the read-time problems that concern only some records."""
+
+    __slots__ = ("ops", "root", "slots", "warnings")
+
+    def __init__(self, ops: list[Op], root: int, slots: int, warnings: list[str]) -> None:
+        self.ops = ops
+        self.root = root
+        self.slots = slots
+        self.warnings = warnings
+
+
+class _Issue:
+    __slots__ = ("kind", "location", "message")
+
+    def __init__(self, kind: str, location: str, message: str) -> None:
+        self.kind = kind
+        self.location = location
+        self.message = message
+
+    def render(self) -> str:
+        return f"{self.kind} at {self.location}: {self.message}"
+
+
+def build_plan(writer: Node, reader: Node) -> Plan:
+    """The plan reading data of ``writer`` as ``reader``; raises SchemaResolutionError with
+    every plan-time problem."""
+    b = _Builder()
+    root = b.resolve(writer, reader)
+    if b.errors or root is None:
+        messages = [i.render() for i in b.errors]
+        summary = "; ".join(messages) if messages else "writer and reader schemas do not resolve"
+        raise SchemaResolutionError(
+            "cannot read data written with the writer schema using the reader schema: " + summary,
+            messages,
+        )
+    return Plan(b.ops, root, b.max_slots, [i.render() for i in b.warnings])
+
+
+def _decimal_params(node: Node) -> tuple[int, int] | None:
+    if node.op in (DECIMAL_BYTES, DECIMAL_FIXED):
+        return (node.precision, node.scale)
+    return None
+
+
+def _promotion(w: str, r: str) -> int | None:
+    """The specification's promotions: int -> long/float/double, long -> float/double,
+    float -> double, string <-> bytes."""
+    return _PROMOTIONS.get((w, r))
+
+
+_PROMOTIONS: Final = {
+    ("int", "long"): INT_AS_LONG,
+    ("int", "float"): INT_TO_FLOAT,
+    ("int", "double"): INT_TO_DOUBLE,
+    ("long", "float"): LONG_TO_FLOAT,
+    ("long", "double"): LONG_TO_DOUBLE,
+    ("float", "double"): FLOAT_TO_DOUBLE,
+    ("string", "bytes"): STRING_AS_BYTES,
+    ("bytes", "string"): BYTES_AS_STRING,
+}
+
+
+def _names_match(w: Node, r: Node) -> bool:
+    """Named types match by unqualified name, or through a reader alias naming the writer."""
+    a, b = w.name, r.name
+    if a is not None and b is not None:
+        return a.name == b.name or a.fullname in r.aliases
+    return True
+
+
+def _matches(w: Node, r: Node, depth: int) -> bool:
+    """The specification's "match" (used to pick a reader union branch): shape, names, fixed
+    sizes, decimal parameters and promotions, without resolving records' fields."""
+    if depth > 64:
+        return True
+    wd, rd = _decimal_params(w), _decimal_params(r)
+    if wd is not None and rd is not None and wd != rd:
+        return False
+    wk, rk = w.kind, r.kind
+    if wk == "array" and rk == "array":
+        return _matches(w.items, r.items, depth + 1)
+    if wk == "map" and rk == "map":
+        return _matches(w.values, r.values, depth + 1)
+    if (wk, rk) in (("enum", "enum"), ("record", "record")):
+        return _names_match(w, r)
+    if wk == "fixed" and rk == "fixed":
+        return w.size == r.size and _names_match(w, r)
+    if wk == "union" and rk == "union":
+        return True
+    return (wk == rk and wk not in _COMPLEX_KINDS) or _promotion(wk, rk) is not None
+
+
+def _identical(w: Node, r: Node, seen: list[tuple[Node, Node]]) -> bool:
+    """Same encoding in both schemas, so bytes can be copied. ``seen`` stops recursion
+    through recursive types."""
+    for a, b in seen:
+        if a is w and b is r:
+            return True
+    wd, rd = _decimal_params(w), _decimal_params(r)
+    if wd != rd and wd is not None and rd is not None:
+        return False
+    seen.append((w, r))
+    wk, rk = w.kind, r.kind
+    out: bool
+    if wk != rk:
+        out = False
+    elif wk == "fixed":
+        out = w.size == r.size and _names_match(w, r)
+    elif wk == "enum":
+        out = w.symbols == r.symbols and _names_match(w, r)
+    elif wk == "array":
+        out = _identical(w.items, r.items, seen)
+    elif wk == "map":
+        out = _identical(w.values, r.values, seen)
+    elif wk == "union":
+        out = len(w.branches) == len(r.branches) and all(
+            _identical(x, y, seen) for x, y in zip(w.branches, r.branches, strict=False)
+        )
+    elif wk == "record":
+        out = (
+            _names_match(w, r)
+            and len(w.fields) == len(r.fields)
+            and all(
+                x.name == y.name and _identical(x.node, y.node, seen)
+                for x, y in zip(w.fields, r.fields, strict=False)
+            )
+        )
+    else:
+        out = True
+    seen.pop()
+    return out
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.memo: dict[tuple[int, int], int] = {}
+        # The nodes of the memo keys, kept alive so their ids stay theirs.
+        self.keep: list[Node] = []
+        self.location: list[str] = []
+        self.errors: list[_Issue] = []
+        self.warnings: list[_Issue] = []
+        self.max_slots = 0
+
+    def here(self) -> str:
+        if not self.location:
+            return "/"
+        return "/" + "/".join(self.location)
+
+    def error(self, kind: str, message: str) -> None:
+        self.errors.append(_Issue(kind, self.here(), message))
+
+    def push(self, op: Op) -> int:
+        self.ops.append(op)
+        return len(self.ops) - 1
+
+    def remember(self, w: Node, r: Node, op: int) -> None:
+        self.memo[(id(w), id(r))] = op
+        self.keep.append(w)
+        self.keep.append(r)
+
+    def resolve_at(self, segment: str, w: Node, r: Node) -> int | None:
+        self.location.append(segment)
+        try:
+            return self.resolve(w, r)
+        finally:
+            self.location.pop()
+
+    def resolve(self, w: Node, r: Node) -> int | None:
+        """Builds the op turning writer node ``w`` into reader node ``r``, recording errors."""
+        known = self.memo.get((id(w), id(r)))
+        if known is not None:
+            return known
+        if _identical(w, r, []):
+            op_id = self.push(_copy(w))
+            self.remember(w, r, op_id)
+            return op_id
+        # Writer union (the reader may or may not be one).
+        if w.kind == "union":
+            # Reserve the id so recursive references resolve to it.
+            op_id = self.push(Op(PENDING))
+            self.remember(w, r, op_id)
+            targets: list[BranchTarget] = []
+            any_ok = False
+            for i, wb in enumerate(w.branches):
+                self.location.append(str(i))
+                try:
+                    target = self.resolve_writer_branch(wb, r)
+                finally:
+                    self.location.pop()
+                any_ok = any_ok or target.reason is None
+                targets.append(target)
+            if not any_ok and w.branches:
+                self.error(
+                    "MISSING_UNION_BRANCH",
+                    "the reader can take none of the writer union's branches",
+                )
+            union_op = Op(WRITER_UNION)
+            union_op.targets = targets
+            self.ops[op_id] = union_op
+            return op_id
+        # Reader union, non-union writer: the first matching branch.
+        if r.kind == "union":
+            found = next(((i, rb) for i, rb in enumerate(r.branches) if _matches(w, rb, 0)), None)
+            if found is None:
+                self.error(
+                    "MISSING_UNION_BRANCH",
+                    f"the reader union has no branch for the writer's {w.kind}",
+                )
+                return None
+            index, rb = found
+            inner = self.resolve_at(str(index), w, rb)
+            if inner is None:
+                return None
+            into = Op(INTO_UNION)
+            into.reader_index = index
+            into.inner = inner
+            op_id = self.push(into)
+            self.remember(w, r, op_id)
+            return op_id
+        wk, rk = w.kind, r.kind
+        wd, rd = _decimal_params(w), _decimal_params(r)
+        if wd is not None and rd is not None and wd != rd:
+            self.error(
+                "DECIMAL_MISMATCH",
+                f"decimal({wd[0]}, {wd[1]}) data cannot be read as decimal({rd[0]}, {rd[1]}): "
+                "the specification matches decimals only with equal precision and scale",
+            )
+            return None
+        if wk != rk:
+            promotion = _promotion(wk, rk)
+            if promotion is not None:
+                op_id = self.push(Op(promotion))
+                self.remember(w, r, op_id)
+                return op_id
+            self.error("TYPE_MISMATCH", f"writer type {wk} cannot be read as {rk}")
+            return None
+        if wk in ("array", "map"):
+            op_id = self.push(Op(PENDING))
+            self.remember(w, r, op_id)
+            if wk == "array":
+                inner = self.resolve_at("items", w.items, r.items)
+            else:
+                inner = self.resolve_at("values", w.values, r.values)
+            if inner is None:
+                return self.failed(w, r, op_id)
+            coll = Op(ARRAY if wk == "array" else MAP)
+            coll.inner = inner
+            # The array / map node knows the fewest bytes of its items (Schema::min_size).
+            coll.min = w.min_size
+            self.ops[op_id] = coll
+            return op_id
+        if wk == "fixed":
+            ok = True
+            assert w.name is not None
+            if not _names_match(w, r):
+                self.location.append("name")
+                self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
+                self.location.pop()
+                ok = False
+            if w.size != r.size:
+                self.location.append("size")
+                self.error("FIXED_SIZE_MISMATCH", f"expected: {w.size}, found: {r.size}")
+                self.location.pop()
+                ok = False
+            if not ok:
+                return None
+            op_id = self.push(_copy(w))
+            self.remember(w, r, op_id)
+            return op_id
+        if wk == "enum":
+            assert w.name is not None
+            if not _names_match(w, r):
+                self.location.append("name")
+                self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
+                self.location.pop()
+                return None
+            missing: list[str] = []
+            enum_targets: list[int | str] = []
+            for s in w.symbols:
+                if s in r.symbols:
+                    enum_targets.append(r.symbols.index(s))
+                elif r.enum_default is not None:
+                    enum_targets.append(r.enum_default)
+                else:
+                    missing.append(s)
+                    enum_targets.append(s)
+            if missing:
+                location = self.here().rstrip("/") + "/symbols"
+                self.warnings.append(
+                    _Issue(
+                        "MISSING_ENUM_SYMBOLS",
+                        location,
+                        f"[{', '.join(missing)}]: records holding them cannot be read "
+                        "(the reader enum has no default)",
+                    )
+                )
+            enum_op = Op(ENUM)
+            enum_op.enum_targets = enum_targets
+            op_id = self.push(enum_op)
+            self.remember(w, r, op_id)
+            return op_id
+        if wk == "record":
+            assert w.name is not None
+            if not _names_match(w, r):
+                self.location.append("name")
+                self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
+                self.location.pop()
+                return None
+            op_id = self.push(Op(PENDING))
+            self.remember(w, r, op_id)
+            built = self.record_steps(w, r)
+            if built is None:
+                return self.failed(w, r, op_id)
+            steps, slots = built
+            self.max_slots = max(self.max_slots, slots)
+            record_op = Op(RECORD)
+            record_op.steps = steps
+            record_op.slots = slots
+            self.ops[op_id] = record_op
+            return op_id
+        # Same primitive kind: `_identical` already answered, except for logical-type
+        # differences, which resolution ignores.
+        op_id = self.push(_copy(w))
+        self.remember(w, r, op_id)
+        return op_id
+
+    def failed(self, w: Node, r: Node, op_id: int) -> int | None:
+        """Marks a reserved op as failed and forgets it, so a later use of the same pair
+        resolves (and reports) again at its own location."""
+        self.memo.pop((id(w), id(r)), None)
+        fail = Op(FAIL)
+        fail.reason = "this part of the writer schema does not resolve"
+        self.ops[op_id] = fail
+        return None
+
+    def resolve_writer_branch(self, wb: Node, r: Node) -> BranchTarget:
+        """One writer union branch against the reader (a union or not). Errors inside a
+        branch only concern the records that use it, so they become a read-time failure."""
+        reader_index: int | None
+        if r.kind == "union":
+            found = next(((i, rb) for i, rb in enumerate(r.branches) if _matches(wb, rb, 0)), None)
+            if found is None:
+                message = f"the reader union has no branch for the writer's {wb.branch_name}"
+                self.warnings.append(_Issue("MISSING_UNION_BRANCH", self.here(), message))
+                return BranchTarget(None, 0, message)
+            reader_index, rb = found
+        else:
+            if not _matches(wb, r, 0):
+                message = (
+                    f"the writer union's {wb.branch_name} branch cannot be read as {r.branch_name}"
+                )
+                self.warnings.append(_Issue("MISSING_UNION_BRANCH", self.here(), message))
+                return BranchTarget(None, 0, message)
+            reader_index, rb = None, r
+        errors_before = len(self.errors)
+        op = self.resolve(wb, rb)
+        if op is not None and len(self.errors) == errors_before:
+            return BranchTarget(reader_index, op, None)
+        # Demote the branch's errors to warnings: only records using it fail.
+        demoted = self.errors[errors_before:]
+        del self.errors[errors_before:]
+        message = "; ".join(i.render() for i in demoted)
+        self.warnings.extend(demoted)
+        return BranchTarget(None, 0, f"this union branch does not resolve: {message}")
+
+    def record_steps(self, wr: Node, rr: Node) -> tuple[list[Step], int] | None:
+        wfields, rfields = wr.fields, rr.fields
+        # Which reader field each writer field feeds (by name, then by reader aliases).
+        feeds: list[int | None] = [None] * len(wfields)
+        fed_by: list[int | None] = [None] * len(rfields)
+        for ri, rf in enumerate(rfields):
+            found = _position(wfields, rf.name)
+            if found is None:
+                for alias in rf.aliases:
+                    found = _position(wfields, alias)
+                    if found is not None:
+                        break
+            if found is not None and feeds[found] is None:
+                feeds[found] = ri
+                fed_by[ri] = found
+        # Ops for matched fields, and defaults for the rest.
+        field_ops: list[int | None] = [None] * len(rfields)
+        defaults: list[bytes | None] = [None] * len(rfields)
+        ok = True
+        self.location.append("fields")
+        for ri, rf in enumerate(rfields):
+            self.location.append(str(ri))
+            wi = fed_by[ri]
+            if wi is not None:
+                op = self.resolve_at("type", wfields[wi].node, rf.node)
+                if op is not None:
+                    field_ops[ri] = op
+                else:
+                    ok = False
+            elif rf.has_default:
+                try:
+                    defaults[ri] = encode_default(rf.node, rf.default)
+                except DefaultError as e:
+                    self.error(
+                        "INVALID_DEFAULT", f"the default of field '{rf.name}' is invalid: {e}"
+                    )
+                    ok = False
+            else:
+                self.error(
+                    "READER_FIELD_MISSING_DEFAULT_VALUE",
+                    f"field '{rf.name}' has no default value and the writer has no such field",
+                )
+                ok = False
+            self.location.pop()
+        self.location.pop()
+        if not ok:
+            return None
+        # Walk the writer's fields in order, emitting reader fields as soon as they can be.
+        steps: list[Step] = []
+        slot_of: list[int | None] = [None] * len(wfields)
+        slots = 0
+        nxt = 0  # next reader field to emit
+
+        def emit_ready() -> None:
+            nonlocal nxt
+            while nxt < len(rfields):
+                d = defaults[nxt]
+                if d is not None:
+                    steps.append(Step(STEP_DEFAULT, data=d))
+                else:
+                    source = fed_by[nxt]
+                    if source is None:
+                        return
+                    slot, op = slot_of[source], field_ops[nxt]
+                    if slot is None or op is None:
+                        return
+                    steps.append(Step(STEP_REPLAY, slot=slot, op=op))
+                nxt += 1
+
+        emit_ready()
+        for wi, wf in enumerate(wfields):
+            fed = feeds[wi]
+            if fed is None:
+                steps.append(Step(STEP_SKIP, node=wf.node))
+            elif fed == nxt:
+                field_op = field_ops[fed]
+                if field_op is None:
+                    return None
+                current = self.ops[field_op]
+                if current.kind == COPY:
+                    assert current.node is not None
+                    if steps and steps[-1].kind == STEP_COPY:
+                        steps[-1].nodes.append(current.node)
+                    else:
+                        steps.append(Step(STEP_COPY, nodes=[current.node]))
+                else:
+                    steps.append(Step(STEP_FIELD, op=field_op))
+                nxt += 1
+                emit_ready()
+            else:
+                slot_of[wi] = slots
+                steps.append(Step(STEP_SAVE, slot=slots, node=wf.node))
+                slots += 1
+        emit_ready()
+        if nxt != len(rfields):
+            self.error("INTERNAL", "could not order the reader's fields")
+            return None
+        return steps, slots
+
+
+def _position(fields: list[Any], name: str) -> int | None:
+    for i, f in enumerate(fields):
+        if f.name == name:
+            return i
+    return None
+
+
+# --- defaults (default.rs encode_default) --------------------------------------------------
+
+
+def write_long(out: bytearray, v: int) -> None:
+    """A zig-zag varint (``wire::write_long``)."""
+    z = ((v << 1) ^ (v >> 63)) & 0xFFFF_FFFF_FFFF_FFFF
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+
+
+def _write_bytes(out: bytearray, data: bytes) -> None:
+    write_long(out, len(data))
+    out += data
+
+
+def f32_bits(value: float) -> bytes:
+    """``value as f32`` in Rust (round to nearest; beyond the f32 range: infinity), as 4
+    little-endian bytes."""
+    try:
+        return struct.pack("<f", value)
+    except OverflowError:
+        return struct.pack("<f", math.copysign(math.inf, value))
+
+
+def _as_f64(value: Any) -> float | None:
+    """serde_json's ``as_f64``: any JSON number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def encode_default(node: Node, value: Any) -> bytes:
+    """A JSON default as Avro binary; raises DefaultError with default.rs's reason."""
+    out = bytearray()
+    _encode_default(node, value, out, 0)
+    return bytes(out)
+
+
+def _encode_default(node: Node, value: Any, out: bytearray | None, depth: int) -> None:
+    if depth > MAX_DEFAULT_DEPTH:
+        raise DefaultError("default nested too deeply")
+    kind = node.kind
+    if kind == "null":
+        if value is not None:
+            raise expected("null", value)
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise expected("a boolean", value)
+        if out is not None:
+            out.append(1 if value else 0)
+    elif kind == "int":
+        v = json_integer(value)
+        if v is None or not -(1 << 31) <= v < (1 << 31):
+            raise expected("an int (32-bit integer)", value)
+        if out is not None:
+            write_long(out, v)
+    elif kind == "long":
+        v = json_integer(value)
+        if v is None:
+            raise expected("a long (64-bit integer)", value)
+        if out is not None:
+            write_long(out, v)
+    elif kind == "float":
+        f = _as_f64(value)
+        if f is None:
+            raise expected("a number", value)
+        if out is not None:
+            out += f32_bits(f)
+    elif kind == "double":
+        f = _as_f64(value)
+        if f is None:
+            raise expected("a number", value)
+        if out is not None:
+            out += struct.pack("<d", f)
+    elif kind == "bytes":
+        b = latin1(value)
+        if b is None:
+            raise expected("a string of code points 0-255 (bytes)", value)
+        if out is not None:
+            _write_bytes(out, b)
+    elif kind == "string":
+        if not isinstance(value, str):
+            raise expected("a string", value)
+        if out is not None:
+            _write_bytes(out, value.encode("utf-8"))
+    elif kind == "fixed":
+        assert node.name is not None
+        b = latin1(value)
+        if b is None or len(b) != node.size:
+            raise expected(
+                f"a string of {node.size} code points 0-255 (fixed '{node.name.fullname}')", value
+            )
+        if out is not None:
+            out += b
+    elif kind == "enum":
+        assert node.name is not None
+        if not (isinstance(value, str) and value in node.symbols):
+            raise expected(f"a symbol of enum '{node.name.fullname}'", value)
+        if out is not None:
+            write_long(out, node.symbols.index(value))
+    elif kind == "array":
+        if not isinstance(value, list):
+            raise expected("an array", value)
+        if out is not None and value:
+            write_long(out, len(value))
+        for i, v in enumerate(value):
+            try:
+                _encode_default(node.items, v, out, depth + 1)
+            except DefaultError as e:
+                raise DefaultError(f"item {i}: {e}") from None
+        if out is not None:
+            out.append(0)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise expected("an object (map)", value)
+        if out is not None and value:
+            write_long(out, len(value))
+        for k, v in value.items():
+            if out is not None:
+                _write_bytes(out, k.encode("utf-8"))
+            try:
+                _encode_default(node.values, v, out, depth + 1)
+            except DefaultError as e:
+                raise DefaultError(f"key '{k}': {e}") from None
+        if out is not None:
+            out.append(0)
+    elif kind == "record":
+        assert node.name is not None
+        if not isinstance(value, dict):
+            raise expected(f"an object (record '{node.name.fullname}')", value)
+        for field in node.fields:
+            if field.name in value:
+                v = value[field.name]
+            elif field.has_default:
+                v = field.default
+            else:
+                raise DefaultError(
+                    f"record '{node.name.fullname}' default lacks field '{field.name}'"
+                )
+            try:
+                _encode_default(field.node, v, out, depth + 1)
+            except DefaultError as e:
+                raise DefaultError(f"field '{field.name}': {e}") from None
+    else:  # union: the first branch the default matches (Avro 1.12)
+        for index, branch in enumerate(node.branches):
+            try:
+                _encode_default(branch, value, None, depth + 1)
+            except DefaultError:
+                continue
+            if out is not None:
+                write_long(out, index)
+            _encode_default(branch, value, out, depth + 1)
+            return
+        names = ", ".join(b.branch_name for b in node.branches)
+        raise expected(f"a value of one of the union's branches [{names}]", value)

@@ -1,0 +1,414 @@
+"""A validating walk over Avro bytes that builds nothing, enforcing every rule of
+``rust/src/wire.rs`` and the range checks of ``rust/src/py/decoder.rs``.
+
+fastavro accepts encodings the Rust decoder refuses (11-byte varints, ints beyond 32 bits,
+boolean byte 2, invalid UTF-8 replaced or raised late) and can spin on a huge count of
+zero-byte items. Decoding therefore walks the bytes here first; only input that passes goes
+to fastavro. Errors carry the byte offset and data path where the Rust decoder stops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from .schema import (
+    ARRAY,
+    BOOLEAN,
+    BYTES,
+    DATE,
+    DECIMAL_BYTES,
+    DECIMAL_FIXED,
+    DOUBLE,
+    ENUM,
+    FIXED,
+    FLOAT,
+    INT,
+    LOCAL_TIMESTAMP_MICROS,
+    LOCAL_TIMESTAMP_MILLIS,
+    LONG,
+    MAP,
+    NULL,
+    RECORD,
+    STRING,
+    TIME_MICROS,
+    TIME_MILLIS,
+    TIMESTAMP_MICROS,
+    TIMESTAMP_MILLIS,
+    UNION,
+    UUID_STRING,
+    Node,
+)
+
+__all__ = ["MAX_DEPTH", "MAX_ITEMS_WITHOUT_BYTES", "PythonFailure", "WireError", "check"]
+
+# Deepest nesting of records, arrays and maps a datum may have (wire.rs).
+MAX_DEPTH: Final = 512
+# Collections whose items take no bytes are capped per datum instead (wire.rs).
+MAX_ITEMS_WITHOUT_BYTES: Final = 1 << 22
+
+_I64_MIN: Final = -(1 << 63)
+_I64_MAX: Final = (1 << 63) - 1
+_I32_MIN: Final = -(1 << 31)
+_I32_MAX: Final = (1 << 31) - 1
+# Days from 1970-01-01 of 0001-01-01 and 9999-12-31: Python's date range.
+_MIN_DAYS: Final = -719_162
+_MAX_DAYS: Final = 2_932_896
+_DAY_MICROS: Final = 86_400_000_000
+_MIN_MICROS: Final = _MIN_DAYS * _DAY_MICROS
+_MAX_MICROS: Final = (_MAX_DAYS + 1) * _DAY_MICROS - 1
+
+
+class WireError(Exception):
+    """An invalid encoding: message, byte offset and data path segments (innermost first)."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.segments: list[str] = []
+
+    def path(self) -> str:
+        return "".join("/" + s for s in reversed(self.segments))
+
+
+class PythonFailure(Exception):
+    """A Python-level failure the Rust decoder would report as ``cannot decode at byte 0``
+    (e.g. an integer too long for ``str``)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _read_long(data: bytes, pos: int) -> tuple[int, int]:
+    """A zig-zag varint of at most 10 bytes -> (value, new position)."""
+    start = pos
+    end = len(data)
+    value = 0
+    shift = 0
+    while True:
+        if pos >= end:
+            raise WireError("truncated input: varint ends early", start)
+        byte = data[pos]
+        pos += 1
+        if shift == 63 and byte > 1:
+            raise WireError("varint is longer than 10 bytes or overflows 64 bits", start)
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (value >> 1) ^ -(value & 1), pos
+        shift += 7
+
+
+def _read_int(data: bytes, pos: int) -> tuple[int, int]:
+    v, new = _read_long(data, pos)
+    if not _I32_MIN <= v <= _I32_MAX:
+        raise WireError(f"int value {v} is out of the 32-bit range", pos)
+    return v, new
+
+
+def _truncated(what: str, needed: int, remaining: int, pos: int) -> WireError:
+    return WireError(f"truncated input: {what} needs {needed} bytes, {remaining} remain", pos)
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[int, int]:
+    """A length prefix and that many bytes -> (start of the bytes, end of the bytes)."""
+    n, at = _read_long(data, pos)
+    if n < 0:
+        raise WireError(f"negative length {n}", pos)
+    remaining = len(data) - at
+    if n > remaining:
+        raise WireError(f"length {n} exceeds the {remaining} bytes that remain", pos)
+    return at, at + n
+
+
+def _utf8_error(raw: bytes) -> str:
+    """Rust's ``Utf8Error`` text for invalid UTF-8 ``raw``."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        i = e.start
+    else:  # pragma: no cover - only called on invalid input
+        return "invalid utf-8"
+    n = len(raw)
+
+    def cont(k: int) -> bool | None:
+        return None if k >= n else 0x80 <= raw[k] <= 0xBF
+
+    first = raw[i]
+    if 0xC2 <= first <= 0xDF:
+        width = 2
+    elif 0xE0 <= first <= 0xEF:
+        width = 3
+    elif 0xF0 <= first <= 0xF4:
+        width = 4
+    else:
+        width = 0
+    bad: int | None = 1
+    if width == 2:
+        c = cont(i + 1)
+        bad = None if c is None else 1
+    elif width in (3, 4):
+        if i + 1 >= n:
+            bad = None
+        else:
+            second = raw[i + 1]
+            if width == 3:
+                ok = (
+                    (first == 0xE0 and 0xA0 <= second <= 0xBF)
+                    or (0xE1 <= first <= 0xEC and 0x80 <= second <= 0xBF)
+                    or (first == 0xED and 0x80 <= second <= 0x9F)
+                    or (0xEE <= first <= 0xEF and 0x80 <= second <= 0xBF)
+                )
+            else:
+                ok = (
+                    (first == 0xF0 and 0x90 <= second <= 0xBF)
+                    or (0xF1 <= first <= 0xF3 and 0x80 <= second <= 0xBF)
+                    or (first == 0xF4 and 0x80 <= second <= 0x8F)
+                )
+            if ok:
+                c = cont(i + 2)
+                if c is None:
+                    bad = None
+                elif not c:
+                    bad = 2
+                elif width == 4:
+                    c = cont(i + 3)
+                    bad = None if c is None else 3
+    if bad is None:
+        return f"incomplete utf-8 byte sequence from index {i}"
+    return f"invalid utf-8 sequence of {bad} bytes from index {i}"
+
+
+class _State:
+    __slots__ = ("data", "zero_width_items")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.zero_width_items = 0
+
+
+def _block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
+    """The item count of the next array/map block (0 at the end) -> (count, new position)."""
+    data = st.data
+    raw, at = _read_long(data, pos)
+    if raw < 0:
+        if raw == _I64_MIN:
+            raise WireError(f"invalid block count {raw}", pos)
+        count = -raw
+        size, after = _read_long(data, at)
+        if size < 0 or size > len(data) - after:
+            raise WireError(f"invalid block byte size {size}", at)
+        at = after
+    else:
+        count = raw
+    if count == 0:
+        return 0, at
+    remaining = len(data) - at
+    if min_item_size > 0:
+        if count * min_item_size > remaining:
+            raise WireError(
+                f"block count {count} exceeds what the {remaining} remaining bytes can hold", pos
+            )
+    else:
+        total = st.zero_width_items + count
+        if total > MAX_ITEMS_WITHOUT_BYTES:
+            raise WireError(
+                f"block count {count} of zero-byte items exceeds the limit of "
+                f"{MAX_ITEMS_WITHOUT_BYTES}",
+                pos,
+            )
+        st.zero_width_items = total
+    return count, at
+
+
+def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
+    """Checks one value of ``node`` starting at ``pos``; returns the position after it."""
+    data = st.data
+    op = node.op
+    # Unions add no depth and no path segment: resolve them in place.
+    while op == UNION:
+        n = len(node.branches)
+        i, at = _read_long(data, pos)
+        if i < 0 or i >= n:
+            raise WireError(f"union branch index {i} is out of range (0..{n})", pos)
+        pos = at
+        node = node.branches[i]
+        op = node.op
+    if op == RECORD:
+        if depth >= MAX_DEPTH:
+            raise WireError(f"data nested deeper than {MAX_DEPTH} levels", pos)
+        field = None
+        try:
+            for field in node.fields:
+                pos = _walk(st, field.node, pos, depth + 1)
+        except WireError as e:
+            assert field is not None
+            e.segments.append(field.name)
+            raise
+        return pos
+    if op in (INT, LONG):
+        # Fast path: a one-byte varint is always valid.
+        if pos < len(data) and data[pos] < 0x80:
+            return pos + 1
+        return (_read_int if op == INT else _read_long)(data, pos)[1]
+    if op == STRING:
+        b = data[pos] if pos < len(data) else 0x80
+        if b < 0x80 and not b & 1 and pos + 1 + (b >> 1) <= len(data):
+            # Fast path: a short string whose one-byte length is valid.
+            start = pos + 1
+            end = start + (b >> 1)
+        else:
+            start, end = _read_bytes(data, pos)
+        try:
+            data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise WireError("string is not valid UTF-8", pos) from None
+        return end
+    if op == NULL:
+        return pos
+    if op == BOOLEAN:
+        if pos >= len(data):
+            raise _truncated("a boolean", 1, 0, pos)
+        b = data[pos]
+        if b > 1:
+            raise WireError(f"invalid boolean byte {b} (must be 0 or 1)", pos)
+        return pos + 1
+    if op == FLOAT:
+        return _fixed(data, pos, 4)
+    if op == DOUBLE:
+        return _fixed(data, pos, 8)
+    if op == BYTES:
+        return _read_bytes(data, pos)[1]
+    if op == FIXED:
+        return _fixed(data, pos, node.size)
+    if op == ENUM:
+        n = len(node.symbols)
+        i, at = _read_long(data, pos)
+        if i < 0 or i >= n:
+            raise WireError(f"enum symbol index {i} is out of range (0..{n})", pos)
+        return at
+    if op == ARRAY:
+        if depth >= MAX_DEPTH:
+            raise WireError(f"data nested deeper than {MAX_DEPTH} levels", pos)
+        items = node.items
+        min_size = node.min_size
+        index = 0
+        while True:
+            # Block-count errors belong to the array; item errors get the item's index.
+            count, pos = _block_count(st, pos, min_size)
+            if count == 0:
+                return pos
+            try:
+                if min_size == 0:
+                    # Items that take no bytes are all alike: checking one checks them all
+                    # (and a count of 2^22 costs nothing).
+                    pos = _walk(st, items, pos, depth + 1)
+                    index += count
+                else:
+                    for _ in range(count):
+                        pos = _walk(st, items, pos, depth + 1)
+                        index += 1
+            except WireError as e:
+                e.segments.append(str(index))
+                raise
+    if op == MAP:
+        if depth >= MAX_DEPTH:
+            raise WireError(f"data nested deeper than {MAX_DEPTH} levels", pos)
+        values = node.values
+        min_size = node.min_size + 1  # each entry holds a key (at least one byte) and a value
+        while True:
+            count, pos = _block_count(st, pos, min_size)
+            if count == 0:
+                return pos
+            for _ in range(count):
+                start, end = _read_bytes(data, pos)
+                try:
+                    key = data[start:end].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise WireError("string is not valid UTF-8", pos) from None
+                try:
+                    pos = _walk(st, values, end, depth + 1)
+                except WireError as e:
+                    e.segments.append(key)
+                    raise
+    return _walk_logical(st, node, pos)
+
+
+def _fixed(data: bytes, pos: int, n: int) -> int:
+    remaining = len(data) - pos
+    if n > remaining:
+        raise _truncated("the value", n, remaining, pos)
+    return pos + n
+
+
+def _walk_logical(st: _State, node: Node, pos: int) -> int:
+    data = st.data
+    op = node.op
+    if op == DATE:
+        days, end = _read_int(data, pos)
+        if not _MIN_DAYS <= days <= _MAX_DAYS:
+            raise WireError(f"date {days} days from the epoch is outside years 1-9999", pos)
+        return end
+    if op in (TIME_MILLIS, TIME_MICROS):
+        if op == TIME_MILLIS:
+            v, end = _read_int(data, pos)
+            v *= 1000
+        else:
+            v, end = _read_long(data, pos)
+        if not 0 <= v < _DAY_MICROS:
+            raise WireError("time of day is outside 00:00 to 24:00", pos)
+        return end
+    if op in (TIMESTAMP_MILLIS, TIMESTAMP_MICROS, LOCAL_TIMESTAMP_MILLIS, LOCAL_TIMESTAMP_MICROS):
+        v, end = _read_long(data, pos)
+        if op in (TIMESTAMP_MILLIS, LOCAL_TIMESTAMP_MILLIS):
+            v *= 1000
+        # v * 1000 beyond i64 is refused by Rust's checked_mul: it is outside the range too.
+        if not _MIN_MICROS <= v <= _MAX_MICROS:
+            raise WireError(
+                "timestamp is outside the years 1-9999 that Python's datetime holds", pos
+            )
+        return end
+    if op == DECIMAL_BYTES:
+        start, end = _read_bytes(data, pos)
+        _check_decimal_digits(data, start, end, pos)
+        return end
+    if op == DECIMAL_FIXED:
+        end = _fixed(data, pos, node.size)
+        _check_decimal_digits(data, pos, end, pos)
+        return end
+    if op == UUID_STRING:
+        start, end = _read_bytes(data, pos)
+        raw = data[start:end]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WireError(f"string is not valid UTF-8 ({_utf8_error(raw)})", pos) from None
+        try:
+            uuid.UUID(text)
+        except ValueError:
+            raise WireError(f"string of {end - start} bytes is not a valid UUID", pos) from None
+        except Exception as exc:
+            raise PythonFailure(exc) from exc
+        return end
+    raise AssertionError(f"unknown op {op}")  # pragma: no cover
+
+
+def _check_decimal_digits(data: bytes, start: int, end: int, at: int) -> None:
+    """Rust formats unscaled values over 16 bytes with Python's ``int.__str__``, which refuses
+    more digits than ``sys.get_int_max_str_digits()``; fail where it would. Like any
+    ValueError or OverflowError raised while building a value, that is a DecodeError at the
+    value's offset ``at``."""
+    if end - start > 16:
+        try:
+            str(int.from_bytes(data[start:end], "big", signed=True))
+        except (ValueError, OverflowError) as exc:
+            raise WireError(str(exc), at) from None
+
+
+def check(root: Node, data: bytes) -> None:
+    """Raises WireError (or PythonFailure) unless ``data`` is exactly one valid datum."""
+    st = _State(data)
+    pos = _walk(st, root, 0, 0)
+    if pos < len(data):
+        raise WireError(f"{len(data) - pos} trailing bytes after the datum", pos)
