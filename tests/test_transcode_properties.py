@@ -4,7 +4,8 @@
   to what `decode(writer, encode(writer, x), reader=reader)` gives, on both backends;
 - both backends produce the same reader bytes;
 - fastavro's resolution (the oracle) reads the same value where it follows the
-  specification (no float promotions, whose 32-bit rounding fastavro skips).
+  specification (not for promotions to float or string to bytes, which fastavro reads
+  differently; tests/compat_corpus.py pins those).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from strategies import assert_same, data_for, parse_model, schemas
 
 
 @st.composite
-def pairs(draw: st.DrawFn, float_promotions: bool = True) -> tuple[Any, Any, list[Any]]:
+def pairs(draw: st.DrawFn, fastavro_safe: bool = False) -> tuple[Any, Any, list[Any]]:
     writer = draw(schemas(top="record", logical=True, errors=False))
-    reader = draw(evolve(writer, float_promotions=float_promotions))
+    reader = draw(evolve(writer, fastavro_safe=fastavro_safe))
     try:
         native.Schema(reader)
     except SchemaError:
@@ -63,7 +64,7 @@ def test_both_backends_transcode_to_the_same_bytes(case: Any) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(pairs(float_promotions=False))
+@given(pairs(fastavro_safe=True))
 def test_fastavro_resolution_reads_the_same_values(case: Any) -> None:
     writer, reader, values = case
     w = fastavro.parse_schema(native.Schema(writer).to_json())
