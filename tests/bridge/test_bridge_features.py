@@ -387,3 +387,12 @@ def test_secrets_never_appear_in_output(registry: Any, tmp_path: Path) -> None:
     )
     assert proc.returncode != 0
     assert secret not in proc.stdout and secret not in proc.stderr
+
+
+def test_regex_router_takes_connect_and_python_group_syntax() -> None:
+    from avrobridge.bridge.transforms import regex_route
+
+    assert regex_route("(.*)", "$1-v1", "employees") == "employees-v1"
+    assert regex_route("(.*)", r"\1-copy", "employees") == "employees-copy"
+    assert regex_route("emp-(.*)", "people-$1", "emp-eu") == "people-eu"
+    assert regex_route("emp-(.*)", "people-$1", "other") == "other"

@@ -240,10 +240,13 @@ def apply_schema_transforms(
 
 def regex_route(regex: str, replacement: str, topic: str) -> str:
     """Kafka Connect's RegexRouter: when the whole topic name matches, it becomes the
-    replacement (with \\1-style groups); otherwise it is left alone. (re.sub would also
-    match the empty string at the end of a `(.*)` pattern and apply the replacement twice.)"""
+    replacement, whose groups are written `$1` (Java, as in Connect configs) or `\\1`;
+    otherwise the name is left alone. (re.sub would also match the empty string at the end
+    of a `(.*)` pattern and apply the replacement twice.)"""
     match = re.fullmatch(regex, topic)
-    return match.expand(replacement) if match else topic
+    if match is None:
+        return topic
+    return match.expand(re.sub(r"\$(\d+)", r"\\g<\1>", replacement))
 
 
 def _hide_writer_field(writer: Any, name: str) -> None:
