@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import avro.schema
+import fastavro.schema
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -187,8 +189,7 @@ ORACLE_SCHEMAS = [
 
 @pytest.mark.parametrize("text", ORACLE_SCHEMAS)
 def test_canonical_form_matches_the_avro_library(backend: ModuleType, text: str) -> None:
-    avro_schema = pytest.importorskip("avro.schema")
-    reference = avro_schema.parse(text)
+    reference = avro.schema.parse(text)
     s = backend.Schema(text)
     assert s.canonical_form == reference.canonical_form
     assert s.fingerprint("CRC-64-AVRO") == reference.fingerprint("CRC-64-AVRO")
@@ -205,12 +206,11 @@ def test_canonical_form_matches_the_avro_library(backend: ModuleType, text: str)
 def test_error_types_canonicalise_as_records(backend: ModuleType, text: str) -> None:
     """Java's SchemaNormalization (and so Schema Registry) and fastavro write error types as
     "record" in the canonical form (the ``avro`` Python library keeps "error")."""
-    fastavro_schema = pytest.importorskip("fastavro.schema")
-    canonical = fastavro_schema.to_parsing_canonical_form(json.loads(text))
+    canonical = fastavro.schema.to_parsing_canonical_form(json.loads(text))
     s = backend.Schema(text)
     assert s.canonical_form == canonical
     assert '"error"' not in s.canonical_form
-    assert s.fingerprint("CRC-64-AVRO").hex() == fastavro_schema.fingerprint(
+    assert s.fingerprint("CRC-64-AVRO").hex() == fastavro.schema.fingerprint(
         canonical, "CRC-64-AVRO"
     )
 
