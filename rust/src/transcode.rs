@@ -122,14 +122,10 @@ impl Transcoder<'_> {
                     write_long(out, count as i64);
                     for _ in 0..count {
                         let start = r.pos();
-                        r.skip_str()?;
-                        let key = r.since(start);
-                        out.extend_from_slice(key);
-                        self.run(*values, r, out, slots, depth + 1).map_err(|e| {
-                            // The key bytes include their length prefix; show the text part.
-                            let text = String::from_utf8_lossy(key.get(1..).unwrap_or_default());
-                            e.at(text.into_owned())
-                        })?;
+                        let key = r.read_str()?;
+                        out.extend_from_slice(r.since(start));
+                        self.run(*values, r, out, slots, depth + 1)
+                            .map_err(|e| e.at(key))?;
                     }
                 }
                 out.push(0);
@@ -261,7 +257,10 @@ pub fn walk(
         Node::Array { items } => {
             check_depth(depth, r)?;
             let min = schema.min_size(*items);
-            let fixed = schema.fixed_size(*items).filter(|s| *s > 0);
+            // Below the depth limit only: at it, item records must fail their depth check.
+            let fixed = schema
+                .fixed_size(*items)
+                .filter(|s| *s > 0 && depth + 1 < MAX_DEPTH);
             loop {
                 let count = r.read_block_count(min)?;
                 if count == 0 {

@@ -219,14 +219,12 @@ def _run(
             for _ in range(count):
                 start = pos
                 pos = _skip_str(data, pos)
-                key = data[start:pos]
-                out += key
+                out += data[start:pos]
                 try:
                     pos = _run(plan, op.inner, st, data, pos, out, slots, depth + 1)
                 except WireError as e:
-                    # Rust drops the first byte of the key's bytes (its length prefix when
-                    # that is one byte long) and shows the rest.
-                    e.segments.append(key[1:].decode("utf-8", "replace"))
+                    text_start, text_end = _w._read_bytes(data, start)
+                    e.segments.append(data[text_start:text_end].decode("utf-8"))
                     raise
         out.append(0)
         return pos
@@ -291,14 +289,15 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
         _check_depth(depth, pos)
         items = node.items
         min_size = node.min_size
-        fixed = items.fixed_size
+        # Below the depth limit only: at it, item records must fail their depth check.
+        fixed = items.fixed_size if depth + 1 < MAX_DEPTH else None
         while True:
             count, pos = _w._block_count(st, pos, min_size)
             if count == 0:
                 return pos
             if fixed:
                 # Items of one size needing no checks (doubles, floats, fixed): the whole block
-                # at once, without their depth checks. The block count proved they fit.
+                # at once. The block count proved they fit.
                 pos += count * fixed
                 continue
             if min_size == 0:
