@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import fastavro
@@ -98,7 +99,33 @@ def test_transcode_batch(benchmark: Any, pair: tuple[Workload, dict[str, Any]], 
     t = native.Transcoder(workload.schema, reader)
     outputs, errors = t.transcode_framed_many(frames[:200], 9)
     assert not errors and outputs == path.many(frames[:200])
+    benchmark.extra_info["records"] = n
     if impl == "native":
         benchmark.pedantic(t.transcode_framed_many, args=(frames, 9), rounds=5, warmup_rounds=1)
     else:
         benchmark.pedantic(path.many, args=(frames,), rounds=3, warmup_rounds=0)
+
+
+@pytest.mark.parametrize("impl", ["1-thread", "2-threads"])
+def test_transcode_threads(benchmark: Any, impl: str) -> None:
+    """Two batches of Employee records: one thread converting both in turn, against two
+    threads converting one each. transcode_framed_many releases the GIL, so the second
+    thread should nearly double throughput on a 2-core machine."""
+    workload, reader = PAIRS[0]
+    benchmark.group = "transcode-threads:employee_v2_to_v1"
+    n = 1_000 if benchmark.disabled else BATCH[workload.name]
+    batches = [_frames(workload, n), _frames(workload, n)]
+    t = native.Transcoder(workload.schema, reader)
+    benchmark.extra_info["records"] = 2 * n
+    with ThreadPoolExecutor(max_workers=2) as pool:
+
+        def one_thread() -> None:
+            for batch in batches:
+                t.transcode_framed_many(batch, 9)
+
+        def two_threads() -> None:
+            for outputs, errors in pool.map(lambda b: t.transcode_framed_many(b, 9), batches):
+                assert not errors and len(outputs) == n
+
+        run = one_thread if impl == "1-thread" else two_threads
+        benchmark.pedantic(run, rounds=9, warmup_rounds=1)

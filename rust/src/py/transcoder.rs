@@ -89,30 +89,84 @@ fn batch_result<'py>(py: Python<'py>, buf: &[u8], slots: &[Slot]) -> PyResult<Bo
     PyTuple::new(py, [outputs, errors.into_any()])
 }
 
+/// Per-thread buffers reused across batches: the output bytes, the result slots, the
+/// references that keep the inputs alive and the views of them. Allocating these afresh costs
+/// page faults on every batch (multi-megabyte vectors are mmapped and unmapped each time),
+/// kernel work done with the GIL held that stops two threads from scaling.
+struct Scratch {
+    buf: Vec<u8>,
+    slots: Vec<Slot>,
+    owners: Vec<Py<PyBytes>>,
+    views: Vec<&'static [u8]>,
+}
+
 thread_local! {
-    /// Output buffer and result slots reused across batches on this thread: a fresh
-    /// multi-megabyte buffer per batch costs page faults that serialise threads.
-    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<Slot>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: std::cell::RefCell<Scratch> = const {
+        std::cell::RefCell::new(Scratch {
+            buf: Vec::new(),
+            slots: Vec::new(),
+            owners: Vec::new(),
+            views: Vec::new(),
+        })
+    };
 }
 
 /// Above this the buffer is released after the batch instead of being kept for the next
 /// (memory stays bounded by the largest batch, up to this, per thread).
 const KEEP_SCRATCH_BYTES: usize = 256 << 20;
 
-/// Runs `transcode_one(input, buf)` for every input with the GIL released, then builds the
+/// An empty vector of slices with another lifetime, keeping the allocation (the in-place
+/// `collect` of an empty iterator reuses the buffer, as element types have one layout).
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+/// Strong references to the batch's items as bytes objects (bytearray and other buffers are
+/// copied into bytes), so their memory stays valid while the GIL is released.
+fn collect_inputs(items: &Bound<'_, PyAny>, owners: &mut Vec<Py<PyBytes>>) -> PyResult<()> {
+    owners.reserve(items.len().unwrap_or(0));
+    for (i, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        let bytes = match item.cast_into::<PyBytes>() {
+            Ok(b) => b,
+            Err(e) => match e.into_inner().extract::<PyBackedBytes>() {
+                Ok(b) => PyBytes::new(items.py(), &b),
+                Err(_) => return Err(PyTypeError::new_err(format!("item {i} is not bytes"))),
+            },
+        };
+        owners.push(bytes.unbind());
+    }
+    Ok(())
+}
+
+/// Runs `transcode_one(input, buf)` for every item with the GIL released, then builds the
 /// Python result with it held.
 fn run_batch<'py>(
     py: Python<'py>,
-    inputs: Vec<PyBackedBytes>,
+    items: &Bound<'py, PyAny>,
     transcode_one: impl Fn(&[u8], &mut Vec<u8>, &mut Vec<usize>) -> Result<(), Error> + Send + Sync,
 ) -> PyResult<Bound<'py, PyTuple>> {
     SCRATCH.with(|cell| {
         let mut guard = cell
             .try_borrow_mut()
             .map_err(|_| PyTypeError::new_err("re-entrant batch call"))?;
-        let (buf, slots) = &mut *guard;
+        let Scratch {
+            buf,
+            slots,
+            owners,
+            views,
+        } = &mut *guard;
         buf.clear();
         slots.clear();
+        owners.clear();
+        let collected = collect_inputs(items, owners);
+        if let Err(e) = collected {
+            owners.clear();
+            return Err(e);
+        }
+        let mut inputs = recycle(std::mem::take(views));
+        inputs.extend(owners.iter().map(|b| b.as_bytes(py)));
         // Room for the outputs up front (they are rarely much larger than the inputs), so the
         // buffer does not grow, copy and fault pages in the middle of the batch.
         let total: usize = inputs.iter().map(|b| b.len()).sum();
@@ -125,7 +179,8 @@ fn run_batch<'py>(
                 slots.push(transcode_one(item, buf, &mut scratch).map(|()| (start, buf.len())));
             }
         });
-        drop(inputs);
+        *views = recycle(inputs);
+        owners.clear();
         let result = batch_result(py, buf, slots);
         if buf.capacity() > KEEP_SCRATCH_BYTES {
             *buf = Vec::new();
@@ -133,18 +188,6 @@ fn run_batch<'py>(
         slots.clear();
         result
     })
-}
-
-fn extract_items(items: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedBytes>> {
-    let mut out = Vec::with_capacity(items.len().unwrap_or(0));
-    for (i, item) in items.try_iter()?.enumerate() {
-        let item = item?;
-        match item.extract::<PyBackedBytes>() {
-            Ok(b) => out.push(b),
-            Err(_) => return Err(PyTypeError::new_err(format!("item {i} is not bytes"))),
-        }
-    }
-    Ok(out)
 }
 
 #[pymethods]
@@ -197,12 +240,11 @@ impl PyTranscoder {
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let inputs = extract_items(items)?;
         let t = Transcoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
-        run_batch(py, inputs, |item, buf, scratch| {
+        run_batch(py, items, |item, buf, scratch| {
             t.transcode_into(item, buf, scratch)
         })
     }
@@ -217,12 +259,11 @@ impl PyTranscoder {
         schema_id: u32,
         expected_writer_id: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let inputs = extract_items(items)?;
         let t = Transcoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
-        run_batch(py, inputs, |item, buf, scratch| {
+        run_batch(py, items, |item, buf, scratch| {
             let (id, body) = framing::split(item)?;
             if let Some(expected) = expected_writer_id {
                 if id != expected {
