@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-BASELINES = ("fastavro", "confluent", "1-thread")
+BASELINES = ("fastavro", "confluent", "1-thread")  # the first one present in a group
 
 
 def _impl(name: str) -> str:
@@ -23,7 +23,7 @@ def _impl(name: str) -> str:
 
 def _impl_of(bench: dict[str, Any]) -> str:
     params = bench.get("params") or {}
-    return str(params.get("impl") or _impl(bench["name"]))
+    return str(params.get("impl") or params.get("mode") or _impl(bench["name"]))
 
 
 def _fmt_time(seconds: float) -> str:

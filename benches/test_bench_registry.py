@@ -40,7 +40,8 @@ EMPLOYEE = json.dumps(
         ],
     }
 )
-LOOKUP_TARGET = 5_000  # requests/s for GET /schemas/ids/{id} on this 2-core machine
+# The target is >= 5,000 requests/s for GET /schemas/ids/{id} on a 2-core machine: reported
+# in docs/benchmarks.md, never asserted (timings are not pass/fail material here).
 
 
 def distinct_schema(i: int) -> str:
@@ -163,8 +164,6 @@ def test_http_lookup_by_id(benchmark: Any, registry_process: str) -> None:
     result = holder[-1]
     _record(benchmark, result)
     assert result.errors == 0 and result.statuses == {200: result.requests}
-    if not benchmark.disabled:
-        assert result.rate >= LOOKUP_TARGET, result.summary()
 
 
 def test_http_register(benchmark: Any, registry_process: str) -> None:
