@@ -99,6 +99,7 @@ def test_bridge_memory_is_flat_over_a_long_run(
         ]  # fmt: skip
         log = tmp_path / "bridge.log"
         samples: list[tuple[float, float]] = []
+        timing: dict[str, float] = {}
 
         def run() -> None:
             with log.open("wb") as out:
@@ -109,11 +110,12 @@ def test_bridge_memory_is_flat_over_a_long_run(
                     if rss is not None:
                         samples.append((time.perf_counter() - started, rss))
                     time.sleep(0.1)
+                timing["elapsed"] = time.perf_counter() - started
             assert proc.returncode == 0, log.read_text()[-3000:]
 
         benchmark.pedantic(run, rounds=1, iterations=1)
     assert _sink_count(kafka_bootstrap, sink) == n
-    elapsed = benchmark.stats.stats.median
+    elapsed = timing["elapsed"]  # benchmark.stats is None in a smoke run
     assert samples, "the bridge exited before its memory could be sampled"
     # Quartiles of the run: the second half may not hold more than the first half's peak plus
     # a small allowance (allocator slack), whatever the number of records.
