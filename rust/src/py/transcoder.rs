@@ -119,8 +119,8 @@ struct Scratch {
     /// A few outputs of the previous batch (one in `KEEP_STRIDE`). CPython's allocator
     /// unmaps an arena once every object in it is freed, so when a caller drops a whole batch
     /// of outputs the next batch would map and page-fault the same memory back in, with the
-    /// GIL held. A handful of live objects per arena keeps the arenas mapped for reuse: 25-30 %
-    /// more throughput on batches of 100,000, for memory bounded by one batch's outputs.
+    /// GIL held. A handful of live objects per arena keeps the arenas mapped for reuse (about a
+    /// third more throughput; docs/benchmarks.md), for memory bounded by one batch's outputs.
     keep: Vec<Py<PyAny>>,
 }
 
