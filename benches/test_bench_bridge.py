@@ -1,24 +1,23 @@
 """End-to-end bridge throughput on the real broker, in one run, for the Employee v2 -> v1
 bridge: (a) raw passthrough (the same loop, bytes unchanged), (b) avrobridge, (c) the same loop
-with fastavro decode + encode. Also the process's peak memory, which must stay flat."""
+with fastavro decode + encode: the modes of `avrobridge bench --kafka` (avrobridge.bench.kafka).
+Also the process's peak memory."""
 
 from __future__ import annotations
 
-import io
 import json
 import resource
 import time
 from pathlib import Path
 from typing import Any
 
-import fastavro
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 import avrobridge as ab
+from avrobridge.bench.kafka import bridge_mode
 from avrobridge.bridge import Bridge, load_settings
-from avrobridge.bridge.convert import Converter, Side, parse_schema_ref
 from avrobridge.registry import BackgroundServer, ServerSettings
 from kafka_harness.broker import create_topic
 
@@ -35,51 +34,6 @@ def _employee(i: int) -> dict[str, Any]:
         "phoneNumber": {"areaCode": "301", "countryCode": "1", "prefix": "555", "number": "1234"},
         "status": "SALARY",
     }
-
-
-class _Passthrough:
-    """(a): the values go out as they came in."""
-
-    @staticmethod
-    def convert_side(
-        self: Converter,
-        side: Side,
-        payloads: Any,
-        headers: Any,
-        sinks: Any,
-        results: list[Any],
-        out_headers: Any,
-    ) -> None:
-        results[:] = list(payloads)
-
-
-class _Fastavro:
-    """(c): decode with writer + reader schema, encode with the reader, re-frame, in Python."""
-
-    @staticmethod
-    def make(writer: dict[str, Any], reader: dict[str, Any]) -> Any:
-        w, r = fastavro.parse_schema(writer), fastavro.parse_schema(reader)
-
-        def convert_side(
-            self: Converter,
-            side: Side,
-            payloads: Any,
-            headers: Any,
-            sinks: Any,
-            results: list[Any],
-            out_headers: Any,
-        ) -> None:
-            target = self.target_id(side, sinks[0])
-            prefix = b"\x00" + target.to_bytes(4, "big")
-            for i, data in enumerate(payloads):
-                parse_schema_ref(data, "value")
-                value = fastavro.schemaless_reader(io.BytesIO(data[5:]), w, r)
-                out = io.BytesIO()
-                out.write(prefix)
-                fastavro.schemaless_writer(out, r, value)
-                results[i] = out.getvalue()
-
-        return convert_side
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +85,7 @@ def _bridge(
         delivery={"batch_size": 10_000},
         until_end=True,
     )
-    with pytest.MonkeyPatch.context() as patch:
-        if mode == "passthrough":
-            patch.setattr(Converter, "convert_side", _Passthrough.convert_side)
-        elif mode == "fastavro":
-            patch.setattr(Converter, "convert_side", _Fastavro.make(v2, v1))
+    with bridge_mode(mode, v2, v1):
         started = time.perf_counter()
         summary = Bridge(settings).run()
         return summary, time.perf_counter() - started

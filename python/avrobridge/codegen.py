@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ._avro_rules import decimal_params, latin1, max_fixed_decimal_digits
 from .errors import SchemaError
 
 if TYPE_CHECKING:  # the stubs of the native module type the backend-neutral names
@@ -174,21 +175,6 @@ class _Type:
         return self.kind in ("record", "error")
 
 
-def _decimal_params(obj: Mapping[str, Any]) -> tuple[int, int] | None:
-    precision, scale = obj.get("precision"), obj.get("scale", 0)
-    for v in (precision, scale):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            return None
-    assert isinstance(precision, int) and isinstance(scale, int)
-    if precision == 0 or scale > precision:
-        return None
-    return precision, scale
-
-
-def _max_fixed_digits(size: int) -> int:
-    return 0 if size <= 0 else math.floor((8 * size - 1) * math.log10(2))
-
-
 def _logical(kind: str, obj: Mapping[str, Any], size: int = 0) -> tuple[str | None, int, int]:
     """The logical type as the codec applies it (invalid annotations are ignored)."""
     lt = obj.get("logicalType")
@@ -207,8 +193,8 @@ def _logical(kind: str, obj: Mapping[str, Any], size: int = 0) -> tuple[str | No
     if kind == "string" and lt == "uuid":
         return lt, 0, 0
     if kind in ("bytes", "fixed") and lt == "decimal":
-        params = _decimal_params(obj)
-        if params and (kind == "bytes" or params[0] <= _max_fixed_digits(size)):
+        params = decimal_params(obj)
+        if params and (kind == "bytes" or params[0] <= max_fixed_decimal_digits(size)):
             return lt, params[0], params[1]
     return None, 0, 0
 
@@ -1019,15 +1005,6 @@ class _Generator:
         return lines
 
 
-def _latin1(value: Any) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
-
-
 def _json_matches(t: _Type, value: Any, depth: int = 0) -> bool:
     """Whether a JSON default fits ``t`` (the codec's rule; unions: any branch)."""
     if depth > 128:
@@ -1045,11 +1022,11 @@ def _json_matches(t: _Type, value: Any, depth: int = 0) -> bool:
     if k in ("float", "double"):
         return is_int or isinstance(value, float)
     if k == "bytes":
-        return _latin1(value) is not None
+        return latin1(value) is not None
     if k == "string":
         return isinstance(value, str)
     if k == "fixed":
-        raw = _latin1(value)
+        raw = latin1(value)
         return raw is not None and len(raw) == t.size
     if k == "enum":
         return isinstance(value, str) and value in t.symbols

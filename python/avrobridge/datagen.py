@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import Schema
+from ._avro_rules import decimal_params, max_fixed_decimal_digits
 
 __all__ = ["DataGenerator", "generate"]
 
@@ -200,21 +201,6 @@ class _Node:
         return f"<{self.type}{name}>"
 
 
-def _max_fixed_decimal_digits(size: int) -> int:
-    return math.floor(math.log10(2) * (8 * size - 1)) if size > 0 else 0
-
-
-def _decimal_params(obj: Mapping[str, Any]) -> tuple[int, int] | None:
-    precision, scale = obj.get("precision"), obj.get("scale", 0)
-    for v in (precision, scale):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            return None
-    assert isinstance(precision, int) and isinstance(scale, int)
-    if precision == 0 or scale > precision:
-        return None
-    return precision, scale
-
-
 def _logical(node: _Node, obj: Mapping[str, Any]) -> str | None:
     """The logical type the codec applies: invalid annotations are ignored (Avro spec)."""
     lt = obj.get("logicalType")
@@ -230,8 +216,8 @@ def _logical(node: _Node, obj: Mapping[str, Any]) -> str | None:
     if t == "string":
         return "uuid" if lt == "uuid" else None
     if t in ("bytes", "fixed") and lt == "decimal":
-        params = _decimal_params(obj)
-        if params is None or (t == "fixed" and params[0] > _max_fixed_decimal_digits(node.size)):
+        params = decimal_params(obj)
+        if params is None or (t == "fixed" and params[0] > max_fixed_decimal_digits(node.size)):
             return None
         node.precision, node.scale = params
         return "decimal"

@@ -15,6 +15,7 @@ import math
 import struct
 from typing import Any, Final
 
+from .._avro_rules import latin1
 from ..errors import SchemaResolutionError
 from .schema import (
     DECIMAL_BYTES,
@@ -25,7 +26,6 @@ from .schema import (
 )
 from .schema import _DefaultError as DefaultError
 from .schema import _expected as expected
-from .schema import _latin1 as latin1
 
 __all__ = [
     "BranchTarget",

@@ -18,6 +18,7 @@ import math
 import re
 from typing import Any, Final
 
+from .._avro_rules import as_u64, decimal_params, latin1, max_fixed_decimal_digits
 from ..errors import SchemaError
 
 __all__ = [
@@ -378,13 +379,6 @@ def _describe(v: Any) -> str:
     return "an object"
 
 
-def _as_u64(v: Any) -> int | None:
-    """serde_json's ``as_u64``: only a non-negative JSON integer."""
-    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < (1 << 64):
-        return v
-    return None
-
-
 def _as_i64(v: Any) -> int | None:
     if isinstance(v, int) and not isinstance(v, bool) and -(1 << 63) <= v < (1 << 63):
         return v
@@ -690,7 +684,7 @@ class _Parser:
         aliases = self.parse_aliases(obj, name.namespace, path)
         if "size" not in obj:
             raise _Error(f"fixed '{name.fullname}' has no 'size'", path)
-        size = _as_u64(obj["size"])
+        size = as_u64(obj["size"])
         if size is None or size > 0xFFFF_FFFF:
             raise _Error(
                 f"fixed '{name.fullname}' needs a non-negative integer 'size'", f"{path}/size"
@@ -700,8 +694,8 @@ class _Parser:
         node.size = size
         lt = obj.get("logicalType")
         if lt == "decimal":
-            params = _decimal_params(obj)
-            if params is not None and params[0] <= _max_fixed_decimal_digits(size):
+            params = decimal_params(obj)
+            if params is not None and params[0] <= max_fixed_decimal_digits(size):
                 node.logical = "decimal"
                 node.op = DECIMAL_FIXED
                 node.precision, node.scale = params
@@ -711,30 +705,6 @@ class _Parser:
             node.logical = "duration"
         self.names[name.fullname] = node
         return node
-
-
-def _decimal_params(obj: dict[str, Any]) -> tuple[int, int] | None:
-    """``precision`` (> 0) and ``scale`` (0 ..= precision); None makes the annotation invalid."""
-    precision = _as_u64(obj.get("precision"))
-    if precision is None:
-        return None
-    scale = _as_u64(obj["scale"]) if "scale" in obj else 0
-    if scale is None:
-        return None
-    if precision == 0 or precision > 0xFFFF_FFFF or scale > precision:
-        return None
-    return precision, scale
-
-
-# f64 LOG10_2, as Rust's `std::f64::consts::LOG10_2`.
-_LOG10_2: Final = 0.301029995663981195213738894724493027
-
-
-def _max_fixed_decimal_digits(size: int) -> int:
-    """The most decimal digits a two's-complement number of ``size`` bytes always holds."""
-    if size == 0:
-        return 0
-    return math.floor(float(8 * size - 1) * _LOG10_2)
 
 
 _INT_LOGICAL: Final = {"date": DATE, "time-millis": TIME_MILLIS}
@@ -763,7 +733,7 @@ def _apply_logical(node: Node, obj: dict[str, Any]) -> None:
         node.logical = lt
         node.op = _LONG_LOGICAL[lt]
     elif op == BYTES and lt == "decimal":
-        params = _decimal_params(obj)
+        params = decimal_params(obj)
         if params is not None:
             node.logical = lt
             node.op = DECIMAL_BYTES
@@ -930,15 +900,6 @@ def json_integer(value: Any) -> int | None:
     return v
 
 
-def _latin1(value: Any) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
-
-
 def _default_value(node: Node, value: Any, depth: int) -> Any:
     """Checks a JSON default against ``node`` (default.rs) and returns it as fastavro's writer
     takes it: unions as ``(branch name, value)`` with the FIRST branch the default matches,
@@ -976,7 +937,7 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
             return float(value)
         raise _expected("a number", value)
     if op in (BYTES, DECIMAL_BYTES):
-        b = _latin1(value)
+        b = latin1(value)
         if b is None:
             raise _expected("a string of code points 0-255 (bytes)", value)
         return b
@@ -985,7 +946,7 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
             return value
         raise _expected("a string", value)
     if op in (FIXED, DECIMAL_FIXED):
-        b = _latin1(value)
+        b = latin1(value)
         if b is None or len(b) != node.size:
             assert node.name is not None
             raise _expected(

@@ -2,7 +2,8 @@
 over the same records: (a) ``passthrough``, the bridge's loop with the bytes unchanged (what
 Kafka and the loop cost), (b) ``avrobridge``, the bridge as it ships, and (c) ``fastavro``, the
 same loop converting each record with fastavro (decode with writer + reader schema, encode,
-re-frame). The modes swap ``Converter.convert_side`` for the run, as benches/ does."""
+re-frame). The modes swap ``Converter.convert_side`` for the run (:func:`bridge_mode`, which
+benches/test_bench_bridge.py uses too)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,24 @@ def _convert_side(replacement: Any) -> Iterator[None]:
         yield
     finally:
         Converter.convert_side = original  # type: ignore[method-assign]
+
+
+def _replacement(mode: str, writer: Any, reader: Any) -> Any:
+    if mode in ("passthrough", "warm-up"):
+        return _passthrough
+    if mode == "fastavro":
+        return _fastavro_convert_side(writer, reader)
+    if mode == "avrobridge":
+        return None
+    raise ValueError(f"unknown bridge bench mode {mode!r}")
+
+
+@contextlib.contextmanager
+def bridge_mode(mode: str, writer: Any, reader: Any) -> Iterator[None]:
+    """Bridges run inside the block convert as ``mode`` says (one of MODES, or ``warm-up``,
+    which is passthrough); ``writer`` and ``reader`` are the schemas' JSON, for fastavro."""
+    with _convert_side(_replacement(mode, writer, reader)):
+        yield
 
 
 def _create_topics(admin: Any, names: list[str], partitions: int) -> None:
@@ -159,11 +178,6 @@ def run_bridge_bench(
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "reader.avsc"
             target.write_text(w.reader_text, encoding="utf-8")
-            replacements = {
-                "passthrough": _passthrough,
-                "avrobridge": None,
-                "fastavro": _fastavro_convert_side(w.writer_json, w.reader_json),
-            }
             # The first run in a process pays for start-up (imports, connections, caches):
             # an unmeasured passthrough run takes it, so that the modes compare fairly.
             for mode in ("warm-up", *MODES):
@@ -179,11 +193,11 @@ def run_bridge_bench(
                     until_end=True,
                 )
                 if mode == "warm-up":
-                    with _convert_side(_passthrough):
+                    with bridge_mode(mode, w.writer_json, w.reader_json):
                         Bridge(settings).run()
                     continue
                 m = BridgeMeasurement(mode, n)
-                with _convert_side(replacements[mode]):
+                with bridge_mode(mode, w.writer_json, w.reader_json):
                     started = time.perf_counter()
                     try:
                         summary = Bridge(settings).run()
