@@ -61,6 +61,43 @@ def _records_and_enums(schema: JSON) -> tuple[list[dict[str, Any]], list[dict[st
     return records, enums
 
 
+#: Every promotion of the specification, bytes -> string included (for union branch choice).
+_ALL_PROMOTIONS = {**PROMOTIONS, "bytes": ["string"]}
+
+
+def has_promotable_union_siblings(schema: JSON) -> bool:
+    """Whether a union holds a branch the specification may promote to an EARLIER branch
+    (["string","bytes"], ["long","int"], ...). How such a union resolves depends on the rule:
+    the specification and fastavro take the first matching branch, so a changed schema reads
+    the bytes branch as string, while an unchanged union is copied branch for branch. Where
+    fastavro is the oracle, such writers are left out (docs/resolution.md)."""
+
+    def kind(branch: JSON) -> str | None:
+        t = branch.get("type") if isinstance(branch, dict) else branch
+        return t if isinstance(t, str) else None
+
+    found = False
+
+    def walk(node: JSON) -> None:
+        nonlocal found
+        if isinstance(node, list):
+            kinds = [kind(b) for b in node]
+            for i, k in enumerate(kinds):
+                if any(k2 in _ALL_PROMOTIONS.get(k or "", []) for k2 in kinds[:i]):
+                    found = True
+            for b in node:
+                walk(b)
+        elif isinstance(node, dict):
+            for key in ("type", "items", "values"):
+                if isinstance(node.get(key), (dict, list)):
+                    walk(node[key])
+            for f in node.get("fields", []) if node.get("type") in ("record", "error") else []:
+                walk(f["type"])
+
+    walk(schema)
+    return found
+
+
 def _plain(field_type: JSON) -> str | None:
     """The primitive name of a field type without logical type, else None."""
     if isinstance(field_type, str) and field_type in PROMOTIONS:

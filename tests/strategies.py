@@ -858,6 +858,13 @@ class _SchemaBuilder:
         #: Named types whose definition is complete (records stay open while their fields
         #: are generated), in definition order.
         self.complete: list[str] = []
+        #: For a complete record: the records still open when it was defined that it refers
+        #: to (directly or through other records). Such a record may only be referenced where
+        #: those are crossed: A { x: ["null", B { a: A }], y: B } has no finite value.
+        self.needs: dict[str, frozenset[str]] = {}
+        #: The records being defined, outermost first, each with the open records its
+        #: definition has referred to so far.
+        self.open: list[tuple[str, set[str]]] = []
         self.default_fields: list[dict[str, Any]] = []
 
     # names ---------------------------------------------------------------------------
@@ -928,7 +935,9 @@ class _SchemaBuilder:
         refs = [
             n
             for n in [*self.complete, *(sorted(ctx.crossed) if self.recursion else [])]
-            if n not in used_names and self.spelling_possible(n, ctx)
+            if n not in used_names
+            and self.spelling_possible(n, ctx)
+            and not self.needs.get(n, frozenset()) & ctx.pending
         ]
         leaves: list[str] = [k for k in _UNNAMED_LEAVES if k not in used_kinds]
         leaves += ["enum", "fixed"]
@@ -948,6 +957,10 @@ class _SchemaBuilder:
             kind = self.draw(st.sampled_from(leaves))
         if kind == "ref":
             full = self.draw(st.sampled_from(refs))
+            opened = {name for name, _ in self.open}
+            deps = ({full} & opened) | self.needs.get(full, frozenset())
+            for _, refers in self.open:
+                refers |= deps
             spelled = self.spelling(full, ctx)
             assert spelled is not None
             return spelled, full
@@ -1052,6 +1065,7 @@ class _SchemaBuilder:
         obj: dict[str, Any] = {"type": kind}
         full, space = self.define(obj, ctx)
         inner = _Ctx(ctx.depth, space, ctx.crossed, ctx.pending | {full})
+        self.open.append((full, set()))
         n = self.draw(st.integers(0, 4 if self.budget > 0 else 1))
         fields = []
         taken: set[str] = set()
@@ -1073,6 +1087,8 @@ class _SchemaBuilder:
                 self.default_fields.append(f)
             fields.append(f)
         obj["fields"] = fields
+        _, refers = self.open.pop()
+        self.needs[full] = frozenset(refers & {name for name, _ in self.open})
         self.complete.append(full)
         return obj, full
 
