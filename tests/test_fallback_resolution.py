@@ -1049,31 +1049,6 @@ def test_framed_arguments(schema_id: Any, expected: Any) -> None:
     )
 
 
-class _Bytes(bytes):
-    pass
-
-
-@pytest.mark.parametrize(
-    "items",
-    [
-        [],
-        FRAMED_ITEMS,
-        [*FRAMED_ITEMS, None, bytearray(FRAMED_ITEMS[0]), "x", _Bytes(FRAMED_ITEMS[0]), 5],
-        [b"\x00\x00\x00\x00\x02", b"\x00\x00\x00\x00\x01", b"\x00\x00\x00\x00\x02"],
-        (b"\x00" + i.to_bytes(4, "big") for i in [9, 2**32 - 1, 9, 0]),
-        "\x00\x00\x00\x00\x01",
-        5,
-        None,
-    ],
-)
-def test_group_by_schema_id(items: Any) -> None:
-    snapshot: Any = list(items) if not isinstance(items, (int, type(None), str)) else items
-    # (the dict's order, ids by first appearance, is part of the comparison)
-    same(lambda m: m.group_by_schema_id(snapshot))
-    if isinstance(snapshot, list):
-        same(lambda m: m.group_by_schema_id(iter(snapshot)))
-
-
 @pytest.mark.parametrize(
     "items",
     [

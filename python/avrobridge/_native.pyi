@@ -4,15 +4,17 @@ from collections.abc import Iterable
 from typing import Any, final
 
 __all__ = [
+    "BatchSpec",
+    "ConvertedBatch",
     "Schema",
     "Transcoder",
     "__version__",
     "_schema_from_parts",
+    "convert_batch",
     "decode",
     "decode_many",
     "encode",
     "encode_many",
-    "group_by_schema_id",
     "reader_writer_incompatibilities",
 ]
 
@@ -74,4 +76,57 @@ class Transcoder:
 def reader_writer_incompatibilities(
     reader: _SchemaLike, writer: _SchemaLike
 ) -> list[tuple[str, str, str]]: ...
-def group_by_schema_id(items: Iterable[bytes | None]) -> tuple[dict[int, list[int]], list[int]]: ...
+
+@final
+class BatchSpec:
+    def __new__(
+        cls,
+        *,
+        framing: str = "prefix",
+        transcode_keys: bool = False,
+        preserve_partitions: bool = True,
+        stop_at_failure: bool = True,
+        filters: list[tuple[str, str | None, bool]] = ...,
+        metadata: tuple[bool, bool, bool, bool] = (False, False, False, False),
+    ) -> BatchSpec: ...
+
+@final
+class ConvertedBatch:
+    @property
+    def produce(self) -> list[tuple[Any, ...]]: ...
+    @property
+    def failures(self) -> list[tuple[int, str, BaseException]]: ...
+    @property
+    def events(self) -> list[tuple[int, Any]]: ...
+    @property
+    def offsets(self) -> list[tuple[str, int, int]]: ...
+    @property
+    def records(self) -> int: ...
+    @property
+    def tombstones(self) -> int: ...
+    @property
+    def filtered(self) -> int: ...
+    @property
+    def records_by_topic(self) -> dict[str, int]: ...
+    @property
+    def out_by_topic(self) -> dict[str, int]: ...
+    @property
+    def by_writer(self) -> dict[int | str, int]: ...
+    @property
+    def missing_value_refs(self) -> list[int | str]: ...
+    @property
+    def missing_key_refs(self) -> list[int | str]: ...
+    @property
+    def missing_topics(self) -> list[str]: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def missing(self) -> bool: ...
+
+def convert_batch(
+    messages: list[Any],
+    spec: BatchSpec,
+    value_plans: dict[Any, Any],
+    key_plans: dict[Any, Any] | None,
+    topics: dict[str, tuple[str, bytes, bytes | None, bool]],
+) -> ConvertedBatch: ...

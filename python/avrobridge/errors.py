@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "AvroBridgeError",
+    "BridgeError",
     "ConfigError",
     "DecodeError",
     "EncodeError",
@@ -104,3 +105,8 @@ class RegistryError(AvroBridgeError):
         self.message = message
         self.status = status
         self.error_code = error_code
+
+
+class BridgeError(AvroBridgeError):
+    """The bridge stopped: a record it may not skip, or a failure it cannot fix (the message
+    says which, and what was committed)."""

@@ -295,7 +295,7 @@ def test_metrics_and_json_logs(
     text = generate_latest(bridge.metrics.registry).decode()
     assert f'avrobridge_records_in_total{{topic="{source}"}} 31.0' in text
     assert f'avrobridge_records_out_total{{topic="{sink}"}} 30.0' in text
-    assert 'avrobridge_records_dead_lettered_total{error_class="NotFramed"} 1.0' in text
+    assert 'avrobridge_records_dead_lettered_total{error_class="FramingError"} 1.0' in text
     assert "avrobridge_batch_seconds_count" in text
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     assert any(line["message"].startswith("stats:") for line in lines)

@@ -177,8 +177,13 @@ def test_two_instances_share_the_work_and_one_stops_mid_run(
     a = _start(config, log_a, {"AVROBRIDGE_DELIVERY__TRANSACTIONAL_ID": "pair-a"})
     b = _start(config, log_b, {"AVROBRIDGE_DELIVERY__TRANSACTIONAL_ID": "pair-b"})
     try:
-        time.sleep(6)
-        b.send_signal(signal.SIGTERM)  # one instance leaves mid-run (gracefully)
+        # Once b is bridging (its first batch converted), it leaves mid-run (gracefully).
+        deadline = time.monotonic() + 60
+        while "carry schema id" not in log_b.read_text() and time.monotonic() < deadline:
+            assert b.poll() is None, log_b.read_text()[-3000:]
+            time.sleep(0.2)
+        time.sleep(1)
+        b.send_signal(signal.SIGTERM)
         assert b.wait(60) == 0, log_b.read_text()[-3000:]
         _wait_for(kafka_bootstrap, sink, len(expected), 240)
     finally:

@@ -20,19 +20,21 @@ from .api import (
     decode_many,
     encode,
     encode_many,
-    group_by_schema_id,
     reader_writer_incompatibilities,
 )
+from .batch import BatchSpec, ConvertedBatch, convert_batch
 
 __all__ = [
+    "BatchSpec",
+    "ConvertedBatch",
     "Schema",
     "Transcoder",
     "__version__",
     "_schema_from_parts",
+    "convert_batch",
     "decode",
     "decode_many",
     "encode",
     "encode_many",
-    "group_by_schema_id",
     "reader_writer_incompatibilities",
 ]

@@ -26,7 +26,6 @@ __all__ = [
     "decode_many",
     "encode",
     "encode_many",
-    "group_by_schema_id",
     "reader_writer_incompatibilities",
 ]
 
@@ -624,20 +623,6 @@ class Transcoder:
 
 
 Transcoder.__module__ = "avrobridge._fallback"
-
-
-def group_by_schema_id(items: Any) -> tuple[dict[int, list[int]], list[int]]:
-    """Groups Confluent-framed payloads by schema id in one pass: ``({id: [indexes]},
-    others)`` where ``others`` lists the indexes of None, unframed or GUID-framed payloads
-    (the caller handles those). Ids appear in the order they are first seen."""
-    groups: dict[int, list[int]] = {}
-    others: list[int] = []
-    for i, item in enumerate(items):
-        if isinstance(item, bytes) and len(item) >= _HEADER_LEN and item[0] == 0:
-            groups.setdefault(int.from_bytes(item[1:_HEADER_LEN], "big"), []).append(i)
-        else:
-            others.append(i)
-    return groups, others
 
 
 def reader_writer_incompatibilities(reader: Any, writer: Any) -> list[tuple[str, str, str]]:

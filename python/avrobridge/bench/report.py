@@ -125,16 +125,19 @@ def bridge_table(report: BenchReport) -> Table | None:
         ("records", "right"),
         ("seconds", "right"),
         ("records/s", "right"),
+        ("CPU µs/record", "right"),
         ("vs fastavro", "right"),
         ("note", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for b in report.bridge:
+        cpu = b.cpu_us_per_record
         table.add_row(
             BRIDGE_LABELS.get(b.mode, b.mode),
             f"{b.records:,}",
             "—" if b.seconds is None else f"{b.seconds:.2f}",
             _rate(b.records_per_s),
+            "—" if cpu is None else f"{cpu:.2f}",
             _ratio(b.ratio),
             Text(b.note or "", style="yellow" if b.seconds is None else "dim"),
         )

@@ -118,6 +118,8 @@ class BridgeMeasurement:
     mode: str  # passthrough | avrobridge | fastavro
     records: int
     seconds: float | None = None
+    #: CPU time of the process (every thread) while the mode ran.
+    cpu_seconds: float | None = None
     ratio: float | None = None
     note: str | None = None
 
@@ -125,12 +127,20 @@ class BridgeMeasurement:
     def records_per_s(self) -> float | None:
         return self.records / self.seconds if self.seconds else None
 
+    @property
+    def cpu_us_per_record(self) -> float | None:
+        if self.cpu_seconds is None or not self.records or self.seconds is None:
+            return None
+        return self.cpu_seconds / self.records * 1e6
+
     def to_json(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "records": self.records,
             "seconds": self.seconds,
             "records_per_s": self.records_per_s,
+            "cpu_seconds": self.cpu_seconds,
+            "cpu_us_per_record": self.cpu_us_per_record,
             "ratio_to_fastavro": self.ratio,
             "skipped": self.seconds is None,
             "note": self.note,

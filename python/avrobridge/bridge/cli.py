@@ -46,6 +46,12 @@ def add_run_command(sub: Any) -> None:
     run.add_argument("--log-format", choices=["text", "json"])
     run.add_argument("--stats-interval", type=float, metavar="SECONDS")
     run.add_argument(
+        "--summary-format",
+        choices=["text", "json"],
+        default="text",
+        help="how --until-end prints its final summary (json: one line, for scripts)",
+    )
+    run.add_argument(
         "-X",
         dest="common",
         action="append",
@@ -159,5 +165,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"avrobridge: {exc}", file=sys.stderr)
             return 1
     if settings.until_end:
-        print("\n".join(summary.lines()))
+        if args.summary_format == "json":
+            print(json.dumps(summary.to_json()))
+        else:
+            print("\n".join(summary.lines()))
     return 0

@@ -184,8 +184,17 @@ class KeySettings(_Section):
 
 class DeliverySettings(_Section):
     guarantee: Literal["at-least-once", "exactly-once"] = "at-least-once"
+    #: The most records converted in one step (one call into the codec).
     batch_size: int = Field(5000, ge=1, le=1_000_000)
+    #: The longest the loop waits for a record when none is ready.
     batch_timeout_ms: int = Field(100, ge=1)
+    #: How often produced records are made durable and their offsets committed (one
+    #: transaction per interval with exactly-once), like Kafka Connect's
+    #: offset.flush.interval.ms; also at shutdown and before partitions are given up.
+    commit_interval_ms: int = Field(1000, ge=1)
+    #: The most records produced but not yet acknowledged (the producer's queue): memory
+    #: stays bounded whatever the sink's speed.
+    max_in_flight: int = Field(100_000, ge=1, le=10_000_000)
     #: exactly-once: the transactional.id prefix (the instance's group member adds nothing:
     #: one id per instance; give each instance its own).
     transactional_id: str | None = None

@@ -1,6 +1,7 @@
 //! The Python bindings: the only part of the crate that knows pyo3. Compiled as
 //! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
 
+mod batch;
 mod decoder;
 mod encoder;
 mod errors;
@@ -417,6 +418,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(encode_many, m)?)?;
     m.add_function(wrap_pyfunction!(decode_many, m)?)?;
-    m.add_function(wrap_pyfunction!(transcoder::group_by_schema_id, m)?)?;
+    m.add_class::<batch::PyBatchSpec>()?;
+    m.add_class::<batch::PyConvertedBatch>()?;
+    m.add_function(wrap_pyfunction!(batch::convert_batch, m)?)?;
     Ok(())
 }

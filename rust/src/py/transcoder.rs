@@ -23,8 +23,8 @@ use crate::transcode::Transcoder;
 pub struct PyTranscoder {
     writer: Py<PySchema>,
     reader: Py<PySchema>,
-    writer_schema: Arc<Schema>,
-    plan: Arc<Plan>,
+    pub(crate) writer_schema: Arc<Schema>,
+    pub(crate) plan: Arc<Plan>,
 }
 
 /// Plans built for `decode(..., reader=...)`, keyed by the two schemas' identities (the
@@ -325,7 +325,7 @@ impl PyTranscoder {
 }
 
 /// Offsets in framed records count the 5-byte header too.
-fn shift_offset(e: Error, by: usize) -> Error {
+pub(crate) fn shift_offset(e: Error, by: usize) -> Error {
     match e {
         Error::Decode {
             message,
@@ -353,43 +353,6 @@ pub(crate) fn resolve_bytes(
         writer: &w,
     }
     .transcode(data)
-}
-
-/// Groups Confluent-framed payloads by schema id in one pass: `({id: [indexes]}, others)`
-/// where `others` lists the indexes of None, unframed or GUID-framed payloads (the caller
-/// handles those). The bridge calls this once per batch instead of slicing every record.
-#[pyfunction]
-pub(crate) fn group_by_schema_id<'py>(
-    py: Python<'py>,
-    items: &Bound<'py, PyAny>,
-) -> PyResult<(Bound<'py, pyo3::types::PyDict>, Vec<usize>)> {
-    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut order: Vec<u32> = Vec::new();
-    let mut others = Vec::new();
-    for (i, item) in items.try_iter()?.enumerate() {
-        let item = item?;
-        let framed = item
-            .cast::<PyBytes>()
-            .ok()
-            .and_then(|b| framing::split(b.as_bytes()).ok().map(|(id, _)| id));
-        match framed {
-            Some(id) => groups
-                .entry(id)
-                .or_insert_with(|| {
-                    order.push(id);
-                    Vec::new()
-                })
-                .push(i),
-            None => others.push(i),
-        }
-    }
-    let out = pyo3::types::PyDict::new(py);
-    for id in order {
-        if let Some(indexes) = groups.remove(&id) {
-            out.set_item(id, indexes)?;
-        }
-    }
-    Ok((out, others))
 }
 
 /// Every reason `reader` cannot read data written with `writer`, as

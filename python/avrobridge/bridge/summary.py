@@ -1,0 +1,54 @@
+"""What `avrobridge run --until-end` reports when it is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Summary:
+    records_in: int
+    records_out: int
+    dead_lettered: int
+    filtered: int
+    tombstones: int
+    elapsed_s: float
+    per_writer_schema: dict[str, int] = field(default_factory=dict)
+    #: Process CPU time (user + sys, every thread) from the first record to the end.
+    cpu_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.records_in / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as one JSON object (`--summary-format json`)."""
+        return {
+            "records": self.records_in,
+            "records_out": self.records_out,
+            "dead_lettered": self.dead_lettered,
+            "filtered": self.filtered,
+            "tombstones": self.tombstones,
+            "loop_seconds": round(self.elapsed_s, 3),
+            "loop_cpu_seconds": round(self.cpu_s, 3),
+            "records_per_s": round(self.rate),
+            "per_writer_schema": self.per_writer_schema,
+        }
+
+    def lines(self) -> list[str]:
+        cpu = f"{self.cpu_s:,.2f} s"
+        if self.records_in:
+            cpu += f" ({self.cpu_s / self.records_in * 1e6:.2f} µs/record)"
+        out = [
+            f"records in:    {self.records_in:,}",
+            f"records out:   {self.records_out:,}",
+            f"dead-lettered: {self.dead_lettered:,}",
+            f"filtered:      {self.filtered:,}",
+            f"tombstones:    {self.tombstones:,}",
+            f"elapsed:       {self.elapsed_s:,.2f} s ({self.rate:,.0f} records/s)",
+            f"cpu:           {cpu}",
+        ]
+        for writer, n in sorted(self.per_writer_schema.items()):
+            out.append(f"  writer schema {writer}: {n:,}")
+        return out
