@@ -59,7 +59,15 @@ def render(data: dict[str, Any]) -> str:
         base = impls[baseline]["stats"]["median"] if baseline else None
         for name in sorted(impls, key=lambda n: impls[n]["stats"]["median"]):
             median = impls[name]["stats"]["median"]
-            records = impls[name].get("extra_info", {}).get("records")
+            extra = impls[name].get("extra_info", {})
+            records = extra.get("records")
+            if "records_per_s" in extra:
+                # Runs timed by the benchmark itself (end-to-end processes): its own rate.
+                rate = _fmt_rate(extra["records_per_s"])
+                if "cpu_us_per_record" in extra:
+                    rate += f", {extra['cpu_us_per_record']:.2f} µs CPU/record"
+                lines.append(f"| {group} | {name} | — | {rate} | — |")
+                continue
             rate = _fmt_rate(records / median) if records else ""
             ratio = f"{base / median:.2f}×" if base else "—"
             lines.append(f"| {group} | {name} | {_fmt_time(median)} | {rate} | {ratio} |")

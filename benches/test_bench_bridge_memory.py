@@ -1,5 +1,5 @@
 """Memory over a long bounded run: `avrobridge run --until-end` as its own process over
-1,000,000 Employee v2 records (20,000 in a smoke run), its resident set sampled from /proc
+5,000,000 Employee v2 records (20,000 in a smoke run), its resident set sampled from /proc
 while it works. Memory must stay flat: what the bridge holds is one batch and the compiled
 plans, never anything that grows with the number of records."""
 
@@ -78,7 +78,7 @@ def _rss_mb(pid: int) -> float | None:
 def test_bridge_memory_is_flat_over_a_long_run(
     benchmark: Any, kafka_bootstrap: str, new_topic: Any, tmp_path: Path
 ) -> None:
-    n = 20_000 if benchmark.disabled else 1_000_000
+    n = 20_000 if benchmark.disabled else 5_000_000
     benchmark.group = "bridge-memory"
     source = new_topic("bench-mem-src", partitions=PARTITIONS)
     sink = new_topic("bench-mem-sink", partitions=PARTITIONS)

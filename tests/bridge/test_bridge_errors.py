@@ -4,6 +4,7 @@ context headers; good records all arrive. Tombstones, null keys, empty topics.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import avrobridge as ab
 from avrobridge.bridge import Bridge, BridgeError, load_settings
 
-from .helpers import frame, produce, read_all, register_versions
+from .helpers import end_offsets, frame, produce, read_all, register_versions
 
 WRITER = {
     "type": "record",
@@ -152,6 +153,55 @@ def test_tolerance_none_stops_at_the_bad_record_and_commits_nothing_past_it(
     with pytest.raises(BridgeError, match="@ 20"):
         Bridge(settings).run()
     assert len(read_all(kafka_bootstrap, sink, 20, timeout=10)) == 20
+
+
+def test_a_delivery_failure_stops_the_bridge_without_committing_past_an_unacked_record(
+    kafka_bootstrap: str, new_topic: Any, registry: Any, tmp_path: Path
+) -> None:
+    """The sink refuses records above 4 KB; the source holds small records, then one of
+    10 KB, then small ones again: the bridge stops with an error naming the sink, and the
+    group's committed offset never passes a record the sink did not take."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    source = new_topic("refused-src", partitions=2)
+    sink = new_topic("refused-sink", partitions=2, config={"max.message.bytes": "4096"})
+    (writer_id,) = register_versions(registry.url, f"{source}-value", [WRITER])
+    w = ab.Schema(WRITER)
+    records: list[Any] = []
+    for i in range(400):
+        # offset 100 of partition 1; random, so that compression cannot shrink it below 4 KB
+        name = os.urandom(5_000).hex() if i == 201 else f"n{i}"
+        body = ab.encode(w, {"name": name, "kind": "A", "choice": None})
+        records.append((i % 2, str(i).encode(), frame(writer_id, body), None))
+    produce(kafka_bootstrap, source, records)
+    target = tmp_path / "target.avsc"
+    target.write_text(json.dumps(TARGET))
+    settings = load_settings(
+        None,
+        kafka={"bootstrap_servers": kafka_bootstrap, "group_id": f"g-{source}"},
+        registry={"url": registry.url},
+        source={"topics": [source]},
+        sink={"topic": sink},
+        value={"schema_file": target, "allow_incompatible_versions": [1]},
+        delivery={"batch_size": 20, "commit_interval_ms": 50},
+        until_end=True,
+    )
+    with pytest.raises(BridgeError, match="acknowledge|Message size too large|MSG_SIZE"):
+        Bridge(settings).run()
+    delivered = read_all(kafka_bootstrap, sink, sum(end_offsets(kafka_bootstrap, sink, 2)))
+    in_sink = {p: sorted(int(m.key()) for m in delivered if m.partition() == p) for p in (0, 1)}
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"g-{source}"})
+    try:
+        committed = consumer.committed([TopicPartition(source, p) for p in (0, 1)], timeout=10)
+    finally:
+        consumer.close()
+    for tp in committed:
+        # Source offset o of partition p holds record 2*o + p; the sink holds a prefix of them.
+        acked = 0
+        while 2 * acked + tp.partition in in_sink[tp.partition]:
+            acked += 1
+        assert tp.offset <= acked, (tp.partition, tp.offset, acked)
+    assert committed[1].offset <= 100
 
 
 def test_the_bridge_refuses_to_start_when_the_target_cannot_read_a_live_version(

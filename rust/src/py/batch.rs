@@ -12,20 +12,15 @@
 //! registry I/O): the batch comes back with `missing_*` filled and nothing else, and the
 //! caller calls again once it has built the plans.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::errors::to_pyerr;
-use super::transcoder::PyTranscoder;
+use super::messages::{self, PlanRef, Record, SideState, TopicEntry, ref_key};
 use crate::error::Error;
-use crate::framing::{self, SchemaRef};
-use crate::resolve::Plan;
-use crate::schema::Schema;
+use crate::framing::SchemaRef;
 use crate::transcode::Transcoder;
 use crate::wire::write_long;
 
@@ -42,24 +37,24 @@ enum Framing {
     Header,
 }
 
-enum FilterKind {
+pub(crate) enum FilterKind {
     Tombstone,
     Header(String),
 }
 
-struct Filter {
-    kind: FilterKind,
-    negate: bool,
+pub(crate) struct Filter {
+    pub kind: FilterKind,
+    pub negate: bool,
 }
 
 /// What stays the same from batch to batch: how records are framed, filtered and written.
 #[pyclass(frozen, name = "BatchSpec", module = "avrobridge._native")]
 pub struct PyBatchSpec {
     framing: Framing,
-    transcode_keys: bool,
+    pub(crate) transcode_keys: bool,
     preserve_partitions: bool,
     stop_at_failure: bool,
-    filters: Vec<Filter>,
+    pub(crate) filters: Vec<Filter>,
     /// Append topic, partition, offset, timestamp (each when set) after the value's body.
     metadata: [bool; 4],
 }
@@ -183,146 +178,6 @@ impl PyConvertedBatch {
     }
 }
 
-/// A compiled plan of the batch (one per writer reference and side).
-struct PlanRef {
-    plan: Arc<Plan>,
-    writer: Arc<Schema>,
-}
-
-/// How one side of one record converts.
-enum SideState {
-    /// Nothing to do: a tombstone (no value) or a null key.
-    Null,
-    /// Transcode `body_at..` of the payload with plan `plan`, framed with the sink's frame.
-    Convert {
-        plan: usize,
-        body_at: usize,
-        from_header: bool,
-    },
-    Failed(PyErr),
-}
-
-/// Per source topic: its sink and frames, as the caller resolved them.
-struct TopicEntry<'py> {
-    name: Bound<'py, PyString>,
-    text: String,
-    sink: Bound<'py, PyString>,
-    value_frame: Vec<u8>,
-    key_frame: Vec<u8>,
-    dropped: bool,
-}
-
-struct Record<'py> {
-    index: usize,
-    topic: usize,
-    partition: i32,
-    offset: i64,
-    value: Option<Bound<'py, PyBytes>>,
-    key: Bound<'py, PyAny>,
-    timestamp: i64,
-    headers: Option<Bound<'py, PyList>>,
-    filtered: bool,
-    value_side: SideState,
-    key_side: SideState,
-    writer: Option<SchemaRef>,
-}
-
-/// The value of the first header named `name`, as bytes (None when absent or not bytes).
-fn header_value<'py>(headers: &Bound<'py, PyList>, name: &str) -> Option<Bound<'py, PyAny>> {
-    for item in headers.iter() {
-        let Ok(pair) = item.cast::<PyTuple>() else {
-            continue;
-        };
-        if let (Ok(k), Ok(v)) = (pair.get_item(0), pair.get_item(1)) {
-            if k.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) == Some(name) {
-                return Some(v);
-            }
-        }
-    }
-    None
-}
-
-fn ref_key<'py>(py: Python<'py>, r: &SchemaRef) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match r {
-        SchemaRef::Id(id) => id.into_pyobject(py)?.into_any(),
-        SchemaRef::Guid(g) => PyString::new(py, &SchemaRef::guid_string(g)).into_any(),
-    })
-}
-
-/// Looks up (or records as missing) the plan of a writer reference; the index into `plans`.
-struct Plans<'a, 'py> {
-    dict: &'a Bound<'py, PyDict>,
-    by_ref: HashMap<SchemaRef, Result<usize, Option<PyErr>>>,
-    missing: Vec<SchemaRef>,
-}
-
-impl<'py> Plans<'_, 'py> {
-    fn side(
-        &mut self,
-        plans: &mut Vec<PlanRef>,
-        r: SchemaRef,
-        body_at: usize,
-        from_header: bool,
-    ) -> PyResult<SideState> {
-        let py = self.dict.py();
-        if !self.by_ref.contains_key(&r) {
-            let entry = match self.dict.get_item(ref_key(py, &r)?)? {
-                None => {
-                    self.missing.push(r);
-                    Err(None)
-                }
-                Some(found) => {
-                    if let Ok(t) = found.cast::<PyTranscoder>() {
-                        let t = t.get();
-                        plans.push(PlanRef {
-                            plan: t.plan.clone(),
-                            writer: t.writer_schema.clone(),
-                        });
-                        Ok(plans.len() - 1)
-                    } else if found.is_instance_of::<pyo3::exceptions::PyBaseException>() {
-                        Err(Some(PyErr::from_value(found)))
-                    } else {
-                        return Err(PyTypeError::new_err(
-                            "plans map writer references to Transcoders or exceptions",
-                        ));
-                    }
-                }
-            };
-            self.by_ref.insert(r, entry);
-        }
-        Ok(match self.by_ref.get(&r) {
-            Some(Ok(plan)) => SideState::Convert {
-                plan: *plan,
-                body_at,
-                from_header,
-            },
-            Some(Err(Some(e))) => SideState::Failed(e.clone_ref(py)),
-            _ => SideState::Null, // missing: the batch is returned unconverted
-        })
-    }
-}
-
-/// Where one side's writer reference is: the id header when the record has one, else the
-/// payload's own prefix.
-fn locate(
-    payload: &[u8],
-    headers: Option<&Bound<'_, PyList>>,
-    header_name: &str,
-    what: &str,
-) -> Result<(SchemaRef, usize, bool), Error> {
-    if let Some(value) = headers.and_then(|h| header_value(h, header_name)) {
-        let Ok(bytes) = value.cast::<PyBytes>() else {
-            return Err(Error::framing(format!(
-                "header {header_name} is not bytes: no Confluent schema id"
-            )));
-        };
-        let (r, _) = framing::parse_ref(bytes.as_bytes(), &format!("header {header_name}"))?;
-        return Ok((r, 0, true));
-    }
-    let (r, body_at) = framing::parse_ref(payload, what)?;
-    Ok((r, body_at, false))
-}
-
 /// One transcoding job of phase two: input body, plan, sink frame to write first.
 struct Job<'a> {
     plan: usize,
@@ -398,139 +253,18 @@ pub(crate) fn convert_batch<'py>(
     if spec.transcode_keys && key_plans.is_none() {
         return Err(PyValueError::new_err("transcode_keys needs key_plans"));
     }
-    let value_header = "__value_schema_id";
-    let key_header = "__key_schema_id";
-    let events = PyList::empty(py);
-    let mut entries: Vec<TopicEntry<'py>> = Vec::new();
-    let mut missing_topics: Vec<Bound<'py, PyString>> = Vec::new();
-    let mut plans: Vec<PlanRef> = Vec::new();
-    let mut value_lookup = Plans {
-        dict: value_plans,
-        by_ref: HashMap::new(),
-        missing: Vec::new(),
-    };
-    let empty = PyDict::new(py);
-    let mut key_lookup = Plans {
-        dict: key_plans.unwrap_or(&empty),
-        by_ref: HashMap::new(),
-        missing: Vec::new(),
-    };
-    let mut records: Vec<Record<'py>> = Vec::with_capacity(messages.len());
-
-    // Phase one, with the GIL: read each message once, parse its frames, find its plans.
-    for (index, m) in messages.iter().enumerate() {
-        let error = m.call_method0(intern!(py, "error"))?;
-        if !error.is_none() {
-            events.append((index, error))?;
-            continue;
-        }
-        let topic = m
-            .call_method0(intern!(py, "topic"))?
-            .cast_into::<PyString>()?;
-        let topic_idx = {
-            let text = topic.to_str()?;
-            match entries.iter().rposition(|e| e.text == text) {
-                Some(i) => i,
-                None => match topics.get_item(&topic)? {
-                    Some(entry) => {
-                        let (sink, value_frame, key_frame, dropped): (
-                            Bound<'py, PyString>,
-                            Vec<u8>,
-                            Option<Vec<u8>>,
-                            bool,
-                        ) = entry.extract()?;
-                        entries.push(TopicEntry {
-                            text: text.to_owned(),
-                            name: topic.clone(),
-                            sink,
-                            value_frame,
-                            key_frame: key_frame.unwrap_or_default(),
-                            dropped,
-                        });
-                        entries.len() - 1
-                    }
-                    None => {
-                        if !missing_topics.iter().any(|t| t.to_str().ok() == Some(text)) {
-                            missing_topics.push(topic.clone());
-                        }
-                        continue;
-                    }
-                },
-            }
-        };
-        let partition: i32 = m.call_method0(intern!(py, "partition"))?.extract()?;
-        let offset: i64 = m.call_method0(intern!(py, "offset"))?.extract()?;
-        let value = m.call_method0(intern!(py, "value"))?;
-        let value = if value.is_none() {
-            None
-        } else {
-            Some(value.cast_into::<PyBytes>()?)
-        };
-        let key = m.call_method0(intern!(py, "key"))?;
-        let (kind, ts): (i32, i64) = m.call_method0(intern!(py, "timestamp"))?.extract()?;
-        let headers = m.call_method0(intern!(py, "headers"))?;
-        let headers = if headers.is_none() {
-            None
-        } else {
-            Some(headers.cast_into::<PyList>()?)
-        };
-        let mut filtered = entries.get(topic_idx).is_some_and(|e| e.dropped);
-        for f in &spec.filters {
-            let hit = match &f.kind {
-                FilterKind::Tombstone => value.is_none(),
-                FilterKind::Header(name) => headers
-                    .as_ref()
-                    .is_some_and(|h| header_value(h, name).is_some()),
-            };
-            if hit != f.negate {
-                filtered = true;
-            }
-        }
-        let mut writer = None;
-        let value_side = match &value {
-            _ if filtered => SideState::Null,
-            None => SideState::Null,
-            Some(v) => match locate(v.as_bytes(), headers.as_ref(), value_header, "value") {
-                Ok((r, body_at, from_header)) => {
-                    writer = Some(r);
-                    value_lookup.side(&mut plans, r, body_at, from_header)?
-                }
-                Err(e) => SideState::Failed(to_pyerr(e, None)),
-            },
-        };
-        let key_side = if !spec.transcode_keys || filtered || key.is_none() {
-            SideState::Null
-        } else {
-            match key.cast::<PyBytes>() {
-                Err(_) => SideState::Failed(to_pyerr(
-                    Error::framing("key is not bytes: no Confluent schema id"),
-                    None,
-                )),
-                Ok(k) => match locate(k.as_bytes(), headers.as_ref(), key_header, "key") {
-                    Ok((r, body_at, from_header)) => {
-                        key_lookup.side(&mut plans, r, body_at, from_header)?
-                    }
-                    Err(e) => SideState::Failed(to_pyerr(e, None)),
-                },
-            }
-        };
-        records.push(Record {
-            index,
-            topic: topic_idx,
-            partition,
-            offset,
-            value,
-            key,
-            // librdkafka reports "no timestamp" as type 0; produce's 0 means "now".
-            timestamp: if kind == 0 { 0 } else { ts },
-            headers,
-            filtered,
-            value_side,
-            key_side,
-            writer,
-        });
-    }
-
+    let read = messages::read(py, messages, spec, value_plans, key_plans, topics)?;
+    let messages::Read {
+        records,
+        entries,
+        events,
+        plans,
+        missing_topics,
+        missing_value_refs,
+        missing_key_refs,
+    } = read;
+    let value_header = messages::VALUE_HEADER;
+    let key_header = messages::KEY_HEADER;
     let missing = |refs: &[SchemaRef]| -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
         for r in refs {
@@ -538,8 +272,8 @@ pub(crate) fn convert_batch<'py>(
         }
         Ok(out)
     };
-    let missing_value_refs = missing(&value_lookup.missing)?;
-    let missing_key_refs = missing(&key_lookup.missing)?;
+    let missing_value_refs = missing(&missing_value_refs)?;
+    let missing_key_refs = missing(&missing_key_refs)?;
     if !missing_topics.is_empty() || !missing_value_refs.is_empty() || !missing_key_refs.is_empty()
     {
         return Ok(PyConvertedBatch {

@@ -5,6 +5,7 @@ mod batch;
 mod decoder;
 mod encoder;
 mod errors;
+mod messages;
 mod plan;
 mod pytypes;
 mod transcoder;
