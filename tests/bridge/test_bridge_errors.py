@@ -186,7 +186,7 @@ def test_a_delivery_failure_stops_the_bridge_without_committing_past_an_unacked_
         delivery={"batch_size": 20, "commit_interval_ms": 50},
         until_end=True,
     )
-    with pytest.raises(BridgeError, match="acknowledge|Message size too large|MSG_SIZE"):
+    with pytest.raises(BridgeError, match=r"acknowledge|Message size too large|MSG_SIZE"):
         Bridge(settings).run()
     delivered = read_all(kafka_bootstrap, sink, sum(end_offsets(kafka_bootstrap, sink, 2)))
     in_sink = {p: sorted(int(m.key()) for m in delivered if m.partition() == p) for p in (0, 1)}
