@@ -87,7 +87,7 @@ class BatchSpec:
         preserve_partitions: bool = True,
         stop_at_failure: bool = True,
         filters: list[tuple[str, str | None, bool]] = ...,
-        metadata: tuple[bool, bool, bool, bool] = (False, False, False, False),
+        metadata: tuple[bool, bool, bool, bool] = ...,
     ) -> BatchSpec: ...
 
 @final
