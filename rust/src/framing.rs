@@ -33,11 +33,18 @@ impl SchemaRef {
 
 /// Splits a framed record into (schema id, body).
 pub fn split(frame: &[u8]) -> Result<(u32, &[u8])> {
-    match parse_ref(frame, "record")? {
-        (SchemaRef::Id(id), body_at) => Ok((id, frame.get(body_at..).unwrap_or_default())),
-        (SchemaRef::Guid(_), _) => Err(Error::framing(
-            "record is framed with a schema GUID (magic byte 1), not a schema id",
+    match frame {
+        [MAGIC, a, b, c, d, body @ ..] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), body)),
+        [] => Err(Error::framing(
+            "empty record: not in the Confluent wire format",
         )),
+        [magic, ..] if *magic != MAGIC => Err(Error::framing(format!(
+            "unknown magic byte {magic}: not in the Confluent wire format (magic byte 0 + 4-byte schema id)"
+        ))),
+        _ => Err(Error::framing(format!(
+            "record of {} bytes is shorter than the 5-byte Confluent header",
+            frame.len()
+        ))),
     }
 }
 
