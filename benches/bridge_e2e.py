@@ -467,10 +467,14 @@ def latency(bootstrap: str, registry_url: str, rate: int, seconds: float) -> dic
             consumer.subscribe([sink])
 
             def receive() -> None:
+                # What is there now, else wait for one record: a blocking consume of many
+                # would wait to fill its batch and add that wait to every record's latency.
                 while not stop.is_set():
-                    for m in consumer.consume(1000, 0.1):
+                    msgs = consumer.consume(10_000, 0) or consumer.consume(1, 0.05)
+                    now = time.time()
+                    for m in msgs:
                         if m.error() is None and m.key():
-                            samples.append(time.time() - int(m.key()) / 1e9)
+                            samples.append(now - int(m.key()) / 1e9)
 
             reader_thread = threading.Thread(target=receive, daemon=True)
             reader_thread.start()
