@@ -5,8 +5,8 @@ A plan maps writer bytes straight to reader bytes (``transcode.py``). Problems t
 record unreadable are plan errors, all listed at once (``SchemaResolutionError``); problems
 that only concern some records (a writer enum symbol the reader lacks and has no default for;
 a writer union branch the reader cannot take) become read-time errors for those records and
-are listed as warnings; what the plan changes in the records is listed as ``changes``. Node identity (``id()``) plays the role of Rust's ``NodeId``: named
-types are one node wherever they are used, every other type occurrence is a node of its own.
+are listed as warnings; what the plan changes in the records is listed as ``changes``. Node
+identity (``id()``) plays the role of Rust's ``NodeId``: named types are one node wherever they are used, every other type occurrence is a node of its own.
 """
 
 from __future__ import annotations
@@ -582,7 +582,8 @@ class _Builder:
                     self.change(
                         "FIELD_RENAMED",
                         self.here(),
-                        f"writer field '{wfields[wi].name}' is read as '{rf.name}' through an alias",
+                        f"writer field '{wfields[wi].name}' is read as '{rf.name}' "
+                        "through an alias",
                     )
                 op = self.resolve_at("type", wfields[wi].node, rf.node)
                 if op is not None:
