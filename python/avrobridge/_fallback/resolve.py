@@ -6,7 +6,8 @@ record unreadable are plan errors, all listed at once (``SchemaResolutionError``
 that only concern some records (a writer enum symbol the reader lacks and has no default for;
 a writer union branch the reader cannot take) become read-time errors for those records and
 are listed as warnings; what the plan changes in the records is listed as ``changes``. Node
-identity (``id()``) plays the role of Rust's ``NodeId``: named types are one node wherever they are used, every other type occurrence is a node of its own.
+identity (``id()``) plays the role of Rust's ``NodeId``: named types are one node wherever
+they are used, every other type occurrence is a node of its own.
 """
 
 from __future__ import annotations
