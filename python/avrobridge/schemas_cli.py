@@ -10,9 +10,10 @@ default http://127.0.0.1:8081), ``--user`` with the password from
 ``AVROBRIDGE_REGISTRY_PASSWORD`` or a prompt (never echoed, printed or logged), ``--ca-cert``
 for https, ``--timeout`` and ``--json`` (machine-readable output instead of tables).
 
-Exit codes: 0 done; 1 an error (one line on stderr: the registry's message, error code and
-HTTP status), a schema that is not registered (``check``) or not compatible (``compat``);
-2 wrong usage.
+Exit codes (as every avrobridge command): 0 done; 1 an error (one line on stderr: the
+registry's message, error code and HTTP status), a schema that is not registered (``check``)
+or not compatible (``compat``); 2 wrong usage, or a local file (schema, CA bundle) that is
+missing or not JSON.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from confluent_kafka.schema_registry import (
 )
 from rich.console import Console
 from rich.table import Table
+
+from .cliparser import EXIT_FAILED, EXIT_STATUS_HELP, EXIT_USAGE
 
 __all__ = ["DEFAULT_URL", "ENV_PASSWORD", "ENV_URL", "add_schemas_commands"]
 
@@ -74,23 +77,41 @@ Handler = Callable[["Session", argparse.Namespace], int]
 class CommandError(Exception):
     """Ends the command with one line on stderr and exit code 1."""
 
+    status = EXIT_FAILED
+
+
+class UsageError(CommandError):
+    """A mistake in the options or a local file: exit code 2."""
+
+    status = EXIT_USAGE
+
 
 # -- the command tree ---------------------------------------------------------------------
 
 
-def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_schemas_commands(subparsers: Any) -> None:
     """Adds ``schemas`` and its commands; each sets ``handler=`` (args -> exit code)."""
     schemas = subparsers.add_parser(
         "schemas",
         help="list, get, register, check and delete schemas in a Confluent-compatible registry",
-        description="Work with any Confluent-compatible Schema Registry.",
+        description=(
+            "Work with any Confluent-compatible Schema Registry (avrobridge registry serve, "
+            "Confluent's, or another): list subjects and their versions, show a schema by "
+            "subject version or by id, register a schema file, check whether it is registered, "
+            "test its compatibility (with Confluent's reasons), get or set compatibility levels "
+            "and modes, delete. Tables by default, JSON with --json. The connection options "
+            "go before or after the command."
+        ),
+        epilog=EXIT_STATUS_HELP,
     )
     _connection_options(schemas, defaults=True)
     schemas.set_defaults(handler=_usage(schemas))
     commands = schemas.add_subparsers(dest="schemas_command", metavar="COMMAND")
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text
+        )
         _connection_options(parser, defaults=False)
         parser.set_defaults(handler=_run(handler))
         return parser
@@ -100,17 +121,17 @@ def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     _deleted_flags(p)
 
     p = command("versions", _versions, "list the versions of a subject")
-    p.add_argument("subject")
+    p.add_argument("subject", help="the subject")
     _deleted_flags(p)
 
     p = command("get", _get, "show a subject's version (default: the latest)")
-    p.add_argument("subject")
+    p.add_argument("subject", help="the subject")
     p.add_argument("version", nargs="?", default="latest", type=_version, help="N or latest")
     p.add_argument("--deleted", action="store_true", help="soft-deleted versions too")
     p.add_argument("--schema-only", action="store_true", help="print only the schema text")
 
     p = command("get-id", _get_id, "show the schema with an id, and where it is registered")
-    p.add_argument("id", type=_positive_int)
+    p.add_argument("id", type=_positive_int, help="the schema id")
     p.add_argument("--schema-only", action="store_true", help="print only the schema text")
 
     p = command("register", _register, "register a schema (.avsc file, - for stdin)")
@@ -130,12 +151,18 @@ def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
         "--version",
         type=_version,
         default=None,
-        help="test against this version (N or latest); default: all, as registering would",
+        help="test against this version, N or latest (default: all, as registering would)",
     )
 
     p = command("config", _config, "get or set the compatibility level (global or a subject's)")
-    p.add_argument("subject", nargs="?", help="a subject; none for the global level")
-    p.add_argument("--set", dest="level", type=_level, metavar="LEVEL", help=", ".join(LEVELS))
+    p.add_argument("subject", nargs="?", help="a subject (default: the global level)")
+    p.add_argument(
+        "--set",
+        dest="level",
+        type=_level,
+        metavar="LEVEL",
+        help=f"set it: {', '.join(LEVELS)} (default: only show it)",
+    )
     p.add_argument(
         "--default-to-global",
         action="store_true",
@@ -143,8 +170,14 @@ def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     )
 
     p = command("mode", _mode, "get or set the mode (global or a subject's)")
-    p.add_argument("subject", nargs="?", help="a subject; none for the global mode")
-    p.add_argument("--set", dest="mode", type=_mode_name, metavar="MODE", help=", ".join(MODES))
+    p.add_argument("subject", nargs="?", help="a subject (default: the global mode)")
+    p.add_argument(
+        "--set",
+        dest="mode",
+        type=_mode_name,
+        metavar="MODE",
+        help=f"set it: {', '.join(MODES)} (default: only show it)",
+    )
     p.add_argument("--force", action="store_true", help="IMPORT even if schemas exist")
     p.add_argument(
         "--default-to-global",
@@ -153,8 +186,10 @@ def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     )
 
     p = command("delete", _delete, "delete a subject or one of its versions (soft by default)")
-    p.add_argument("subject")
-    p.add_argument("version", nargs="?", type=_version, help="N or latest; none: the subject")
+    p.add_argument("subject", help="the subject")
+    p.add_argument(
+        "version", nargs="?", type=_version, help="N or latest (default: the whole subject)"
+    )
     p.add_argument(
         "--permanent", action="store_true", help="hard delete (after a soft delete), frees ids"
     )
@@ -170,27 +205,32 @@ def _connection_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
     group.add_argument(
         "--url",
         default=default(None),
-        help=f"the registry (env {ENV_URL}, default {DEFAULT_URL}); several: comma-separated",
+        help=f"the registry; several: comma-separated (default: ${ENV_URL}, else {DEFAULT_URL})",
     )
     group.add_argument(
         "--user",
         default=default(None),
-        help=f"basic auth user; the password comes from {ENV_PASSWORD} or a prompt",
+        help=f"basic auth user; the password comes from {ENV_PASSWORD} or a prompt "
+        "(default: none, no authentication)",
     )
     group.add_argument(
         "--ca-cert",
         type=Path,
         default=default(None),
-        help="CA bundle (PEM) that signed the registry's https certificate",
+        help="CA bundle (PEM) that signed the registry's https certificate (default: the "
+        "system's CAs)",
     )
     group.add_argument(
-        "--timeout", type=float, default=default(30.0), help="seconds per request (30)"
+        "--timeout",
+        type=float,
+        default=default(30.0),
+        help="seconds per request (default: 30)",
     )
     group.add_argument(
         "--json",
         action="store_true",
         default=default(False),
-        help="print JSON instead of tables",
+        help="print JSON instead of tables (default: off)",
     )
 
 
@@ -200,7 +240,7 @@ def _deleted_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _schema_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("subject")
+    parser.add_argument("subject", help="the subject")
     parser.add_argument("file", help="the schema (.avsc); - reads stdin")
     parser.add_argument(
         "--references",
@@ -215,8 +255,8 @@ def _schema_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     def show(_args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
 
     return show
 
@@ -325,7 +365,7 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
         try:
             session = _open_session(args)
         except CommandError as exc:
-            return _fail(str(exc))
+            return _fail(str(exc), exc.status)
         try:
             return handler(session, args)
         except SchemaRegistryError as exc:
@@ -337,7 +377,7 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
         except _NETWORK as exc:
             return _fail(f"cannot reach the schema registry at {session.shown_url}: {exc}")
         except CommandError as exc:
-            return _fail(str(exc))
+            return _fail(str(exc), exc.status)
         finally:
             session.client.close()
             session.http.close()
@@ -345,11 +385,11 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, status: int = EXIT_FAILED) -> int:
     # One line, also when the registry quotes a multi-line schema back.
     line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
     print(f"avrobridge schemas: error: {line}", file=sys.stderr)
-    return 1
+    return status
 
 
 def _without_credentials(url: str) -> str:
@@ -366,12 +406,12 @@ def _open_session(args: argparse.Namespace) -> Session:
     first = url.split(",")[0].strip().rstrip("/")
     shown = _without_credentials(first)
     if not first.startswith(("http://", "https://")):
-        raise CommandError(f"--url {shown!r}: give http(s)://host:port")
+        raise UsageError(f"--url {shown!r}: give http(s)://host:port")
     conf: dict[str, Any] = {"url": url, "timeout": args.timeout, "max.retries": 0}
     verify: ssl.SSLContext | bool = True
     if args.ca_cert is not None:
         if not args.ca_cert.is_file():
-            raise CommandError(f"--ca-cert {args.ca_cert}: no such file")
+            raise UsageError(f"--ca-cert {args.ca_cert}: no such file")
         conf["ssl.ca.location"] = str(args.ca_cert)
         verify = ssl.create_default_context(cafile=str(args.ca_cert))
     auth: tuple[str, str] | None = None
@@ -379,7 +419,7 @@ def _open_session(args: argparse.Namespace) -> Session:
         password = os.environ.get(ENV_PASSWORD)
         if password is None:
             if not sys.stdin.isatty():
-                raise CommandError(f"--user {args.user}: set {ENV_PASSWORD} (no terminal to ask)")
+                raise UsageError(f"--user {args.user}: set {ENV_PASSWORD} (no terminal to ask)")
             password = getpass.getpass(f"Password for {args.user}: ")
         auth = (args.user, password)
         conf["basic.auth.user.info"] = f"{args.user}:{password}"
@@ -388,7 +428,7 @@ def _open_session(args: argparse.Namespace) -> Session:
     try:
         client = SchemaRegistryClient(conf)
     except ValueError as exc:
-        raise CommandError(f"--url {shown!r}: {exc}") from None
+        raise UsageError(f"--url {shown!r}: {exc}") from None
     http = httpx.Client(
         base_url=_without_credentials(first) if auth else first,
         auth=auth,
@@ -414,11 +454,11 @@ def _read_schema(args: argparse.Namespace) -> Schema:
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except OSError as exc:
-        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     try:
         json.loads(text)
     except ValueError as exc:
-        raise CommandError(f"{args.file} is not JSON: {exc}") from None
+        raise UsageError(f"{args.file} is not JSON: {exc}") from None
     return Schema(text, "AVRO", references=list(args.references))
 
 

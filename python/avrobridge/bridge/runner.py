@@ -25,32 +25,19 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from ..errors import AvroBridgeError, ConfigError, RegistryError
+from ..errors import AvroBridgeError, RegistryError
+from ..kafkalog import kafka_logger
 from .config import BridgeSettings, reveal
 from .convert import Converter
 from .deadletter import TRANSFORMATION, Failure, context_headers
 from .metrics import BridgeMetrics
+from .plan import check_source_versions
+from .progress import Reporter, snapshot
+from .retry import Backoff, KafkaGaveUp, retry_kafka
 from .schemas import RegistryUnavailable, SchemaSource
+from .startup import check_kafka_settings, wait_until_reachable
 
 log = logging.getLogger("avrobridge.bridge")
-
-
-#: Errors a broker answers while it (or a coordinator) is starting or moving: worth retrying
-#: even where librdkafka does not flag them retriable.
-_TRANSIENT = frozenset(
-    {
-        KafkaError.NOT_COORDINATOR,
-        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-        KafkaError.COORDINATOR_NOT_AVAILABLE,
-        KafkaError.LEADER_NOT_AVAILABLE,
-        KafkaError.NOT_LEADER_FOR_PARTITION,
-        KafkaError.REQUEST_TIMED_OUT,
-        KafkaError._TIMED_OUT,
-        KafkaError._TRANSPORT,
-        KafkaError._ALL_BROKERS_DOWN,
-        KafkaError._WAIT_COORD,
-    }
-)
 
 
 class BridgeError(AvroBridgeError):
@@ -85,19 +72,6 @@ class Summary:
         return out
 
 
-def _check_kafka_config(conf: dict[str, Any], role: str) -> None:
-    """librdkafka validates every property when a client is created (no connection is
-    needed); turn its complaint into a ConfigError naming the setting."""
-    try:
-        client: Any = Consumer(conf) if role == "consumer" else Producer(conf)
-    except KafkaException as exc:
-        raise ConfigError(f"invalid {role} setting: {exc.args[0].str()}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"invalid {role} setting: {exc}") from None
-    if role == "consumer":
-        client.close()
-
-
 class Bridge:
     """One bridge instance. `run()` blocks until stopped (or, with `until_end`, done)."""
 
@@ -107,8 +81,7 @@ class Bridge:
         *,
         schemas: SchemaSource | None = None,
         install_signal_handlers: bool = False,
-        on_progress: Callable[[BridgeMetrics, dict[tuple[str, int], int] | None], None]
-        | None = None,
+        on_progress: Reporter | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = BridgeMetrics()
@@ -128,6 +101,7 @@ class Bridge:
         self._producer: Producer | None = None
         self._delivery_errors: list[str] = []
         self._end_offsets: dict[tuple[str, int], int] | None = None
+        self._start_offsets: dict[tuple[str, int], int] = {}
         self._done_partitions: set[tuple[str, int]] = set()
         self._last_stats = time.monotonic()
         self._committed: dict[tuple[str, int], int] = {}
@@ -138,8 +112,9 @@ class Bridge:
         s = self.settings
         common = {
             "bootstrap.servers": s.kafka.bootstrap_servers,
-            # librdkafka's own log lines go through Python logging (and so the JSON format).
-            "logger": logging.getLogger("avrobridge.kafka"),
+            # librdkafka's own log lines go through Python logging (and so the JSON format),
+            # each distinct line at most once per interval (kafkalog.py).
+            "logger": kafka_logger("avrobridge.kafka"),
             **reveal(s.kafka.common),
         }
         consumer = {
@@ -171,12 +146,7 @@ class Bridge:
 
     def validate(self) -> None:
         """Checks every setting before anything connects; raises ConfigError."""
-        consumer_conf = {k: v for k, v in self._consumer_conf.items() if k != "logger"}
-        _check_kafka_config(consumer_conf, "consumer")
-        producer_conf = {
-            k: v for k, v in self._producer_conf.items() if k not in ("on_delivery", "logger")
-        }
-        _check_kafka_config(producer_conf, "producer")
+        check_kafka_settings(self._consumer_conf, self._producer_conf)
 
     # -- delivery bookkeeping -------------------------------------------------------------
 
@@ -210,22 +180,8 @@ class Bridge:
     def _check_source_versions(self) -> None:
         """Refuses to start when the target cannot read a live source version (except the
         versions explicitly allowed), listing Confluent's verbose reasons."""
-        from ..compat import check_compatibility
-
         assert self.converter is not None
-        value = self.converter.value
-        problems: list[str] = []
-        for topic in self.settings.source.topics:
-            subject = f"{topic}-value"
-            for version in self.schemas.live_versions(subject):
-                if version in self.settings.value.allow_incompatible_versions:
-                    continue
-                _, _, writer = self.schemas.version(subject, version)
-                pair = value.pair_for(writer)
-                result = check_compatibility(pair.plan_reader, pair.writer)
-                if not result.is_compatible:
-                    problems.append(f"{subject} version {version}:")
-                    problems.extend(f"  {m}" for m in result.messages)
+        problems = check_source_versions(self.settings, self.converter, self.schemas)
         if problems:
             raise BridgeError(
                 "the target schema cannot read every live version of the source "
@@ -238,6 +194,8 @@ class Bridge:
         self.validate()
         previous = self._signals() if self._install_signals else None
         try:
+            # The broker and the registry answer, or StartupError within the start-up timeout.
+            wait_until_reachable(self.settings, self.schemas.client, self._stopping)
             self._prepare()
             self._consumer = Consumer(self._consumer_conf)
             self._producer = Producer(self._producer_conf)
@@ -280,6 +238,7 @@ class Bridge:
             partitions = []
             ends: dict[tuple[str, int], int] = {}
             consumer = self._consumer
+            lows: dict[tuple[str, int], int] = {}
             for topic in self._source_topics_now():
                 listing = self._retrying(
                     "listing topics", functools.partial(consumer.list_topics, topic, timeout=10)
@@ -289,11 +248,12 @@ class Bridge:
                     raise BridgeError(f"source topic {topic!r} does not exist")
                 for p in sorted(meta.partitions):
                     tp = TopicPartition(topic, p)
-                    _low, high = self._retrying(
+                    low, high = self._retrying(
                         "reading end offsets",
                         functools.partial(consumer.get_watermark_offsets, tp, timeout=10),
                     )
                     ends[(topic, p)] = high
+                    lows[(topic, p)] = low
                     partitions.append(TopicPartition(topic, p))
             committed = self._retrying(
                 "reading committed offsets", lambda: consumer.committed(partitions, timeout=10)
@@ -302,6 +262,8 @@ class Bridge:
             for tp in committed:
                 start = tp.offset if tp.offset >= 0 else -2  # OFFSET_BEGINNING
                 assign.append(TopicPartition(tp.topic, tp.partition, start))
+                key = (tp.topic, tp.partition)
+                self._start_offsets[key] = tp.offset if tp.offset >= 0 else lows[key]
                 if (
                     tp.offset >= ends[(tp.topic, tp.partition)]
                     or ends[(tp.topic, tp.partition)] == 0
@@ -673,37 +635,37 @@ class Bridge:
                 log.warning("offset commit failed: %s", err.str())
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
-        """Kafka calls that fail retriably are retried with backoff within the budget."""
+        """Kafka calls that fail retriably are retried with backoff within the budget; the
+        log says how long the attempt took and exactly how long the pause is."""
         errors = self.settings.errors
-        delay = errors.retry_backoff_initial_ms / 1000
-        deadline = time.monotonic() + errors.retry_timeout_s
-        while True:
-            try:
-                return fn()
-            except KafkaException as exc:
-                err: KafkaError = exc.args[0]
-                transient = err.retriable() or err.code() in _TRANSIENT
-                if err.fatal() or not transient or time.monotonic() + delay > deadline:
-                    detail = ""
-                    if transient:
-                        detail = (
-                            f" (brokers {self.settings.kafka.bootstrap_servers}; gave up after "
-                            f"{errors.retry_timeout_s:g}s of retries)"
-                        )
-                    raise BridgeError(f"{what}: {err.str()}{detail}") from None
-                reason = err.str()
-            except RegistryUnavailable as exc:
-                raise BridgeError(str(exc)) from None
-            except RegistryError as exc:
-                raise BridgeError(f"{what}: {exc}") from None
-            log.warning("%s: %s; retrying in %.1fs", what, reason, delay)
-            self.metrics.retried("kafka")
-            time.sleep(delay)
-            delay = min(delay * 2, errors.retry_backoff_max_ms / 1000)
+        backoff = Backoff(
+            errors.retry_backoff_initial_ms / 1000,
+            errors.retry_backoff_max_ms / 1000,
+            errors.retry_timeout_s,
+        )
+        try:
+            return retry_kafka(
+                what,
+                fn,
+                backoff,
+                self._stopping,
+                brokers=self.settings.kafka.bootstrap_servers,
+                on_retry=lambda: self.metrics.retried("kafka"),
+            )
+        except KafkaGaveUp as exc:
+            raise BridgeError(str(exc)) from None
+        except RegistryUnavailable as exc:
+            raise BridgeError(str(exc)) from None
+        except RegistryError as exc:
+            raise BridgeError(f"{what}: {exc}") from None
 
     def _tick(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.metrics, self._end_offsets)
+            self.on_progress(
+                snapshot(
+                    self.metrics.totals, self._start_offsets, self._end_offsets, self._committed
+                )
+            )
         interval = self.settings.observability.stats_interval_s
         now = time.monotonic()
         if interval is not None and now - self._last_stats >= interval:

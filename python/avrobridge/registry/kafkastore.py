@@ -58,6 +58,7 @@ from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
 
 from ..errors import ConfigError
+from ..kafkalog import CollapsedLog, kafka_logger
 from .records import KeyType, decode_key, decode_value
 from .store import Apply, LogRecord, NotLeaderError, StoreError, _AppliedTracker
 
@@ -172,23 +173,6 @@ class Leader:
     is_self: bool
 
 
-class _RateLimitedLog:
-    """Logs a repeated message at most once per ``interval`` seconds."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def warning(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(message, -1e9) < self.interval:
-                return
-            self._last[message] = now
-        log.warning(message, *args)
-
-
 def _kafka_error(exc: BaseException) -> KafkaError | None:
     if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
         return exc.args[0]
@@ -232,7 +216,8 @@ class KafkaStore:
         self._election_thread: threading.Thread | None = None
         self._meta: Consumer | None = None  # watermark queries
         self._meta_lock = threading.Lock()
-        self._log = _RateLimitedLog()
+        # Repeated client errors (a broker down): once per interval, with a count.
+        self._log = CollapsedLog(log)
         self._closed = False
 
     # -- client configuration -----------------------------------------------------------
@@ -243,7 +228,7 @@ class KafkaStore:
         conf: dict[str, Any] = {
             "bootstrap.servers": self.config.bootstrap,
             "client.id": f"avrobridge-registry-{self.instance_id[:8]}",
-            "logger": logging.getLogger("avrobridge.registry.kafka.librdkafka"),
+            "logger": kafka_logger("avrobridge.registry.kafka.librdkafka"),
             "reconnect.backoff.max.ms": 1000,
         }
         if error_cb:
