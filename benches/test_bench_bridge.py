@@ -18,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 import avrobridge as ab
 from avrobridge.bench.kafka import bridge_mode
 from avrobridge.bridge import Bridge, load_settings
+from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 from kafka_harness.broker import create_topic
 
@@ -50,7 +51,9 @@ def _fill(bootstrap: str, registry_url: str, source: str, n: int) -> None:
     with SchemaRegistryClient({"url": registry_url}) as sr:
         v2_id = sr.register_schema(f"{source}-value", RS(json.dumps(v2), "AVRO"))
     schema = ab.Schema(v2)
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+    p = Producer(
+        {"bootstrap.servers": bootstrap, "logger": kafka_logger("benches.kafka"), "linger.ms": 20}
+    )
     prefix = b"\x00" + v2_id.to_bytes(4, "big")
     for i in range(n):
         while True:
@@ -97,7 +100,9 @@ def warm_broker(kafka_bootstrap: str, registry: Any, tmp_path_factory: Any, requ
     the first 100,000 records or so, which would otherwise count against whichever mode
     happens to run first."""
     n = 2_000 if request.config.getoption("benchmark_disable") else 150_000
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient(
+        {"bootstrap.servers": kafka_bootstrap, "logger": kafka_logger("benches.kafka")}
+    )
     source = create_topic(admin, "bench-warmup-src", 6, None)
     sink = create_topic(admin, "bench-warmup-sink", 6, None)
     _fill(kafka_bootstrap, registry.url, source, n)

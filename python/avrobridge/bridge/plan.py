@@ -83,6 +83,8 @@ class PartitionPlan:
 @dataclass
 class SinkPlan:
     topic: str
+    #: Partitions of the sink topic; None when it does not exist (yet).
+    partitions: int | None
     subject: str
     level: str
     #: The sink schema is already registered under the subject: (id, version).
@@ -193,8 +195,9 @@ class MigrationPlan:
                 )
             else:
                 state = "the target is NOT compatible with it"
+            shape = "does not exist yet" if s.partitions is None else f"{s.partitions} partitions"
             out.append(
-                f"  sink topic {s.topic}, subject {s.subject} "
+                f"  sink topic {s.topic} ({shape}), subject {s.subject} "
                 f"(compatibility {s.level}, {s.versions} versions): {state}"
             )
             out.extend(f"    x {m}" for m in s.messages)
@@ -318,14 +321,32 @@ def _partitions(
     return True, out
 
 
-def _sink(converter: Converter, schemas: SchemaSource, side: Side, topic: str) -> SinkPlan:
+def _sink(
+    settings: BridgeSettings,
+    consumer: Consumer,
+    converter: Converter,
+    schemas: SchemaSource,
+    side: Side,
+    topic: str,
+) -> SinkPlan:
+    listing = _kafka(
+        settings, "listing topics", functools.partial(consumer.list_topics, topic, timeout=10)
+    )
+    meta = listing.topics.get(topic)
+    partitions = None if meta is None or meta.error is not None else len(meta.partitions)
     subject = converter.subject_for(side, topic)
     level = schemas.level(subject)
     text = side.sink_schema_text
     registered = schemas.lookup(subject, text)
     versions = schemas.live_versions(subject)
     sink = SinkPlan(
-        topic, subject, level, registered, len(versions), compatible=registered is not None
+        topic,
+        partitions,
+        subject,
+        level,
+        registered,
+        len(versions),
+        compatible=registered is not None,
     )
     if registered is None:
         sink.compatible = not versions or schemas.compatible(subject, text)
@@ -375,7 +396,7 @@ def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan
                     subject,
                     partitions,
                     versions,
-                    _sink(converter, schemas, side, sink_topic),
+                    _sink(settings, consumer, converter, schemas, side, sink_topic),
                 )
             )
             if not exists and settings.until_end:
@@ -384,8 +405,19 @@ def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan
                 if not v.readable and not v.allowed:
                     why = "; ".join(v.problems) or "no details"
                     problems.append(f"{v.name}: the target cannot read it: {why}")
-            if not plans[-1].sink.compatible:
-                s = plans[-1].sink
+            s = plans[-1].sink
+            if (
+                settings.sink.preserve_partitions
+                and s.partitions is not None
+                and partitions
+                and s.partitions < len(partitions)
+            ):
+                problems.append(
+                    f"the sink topic {s.topic} has {s.partitions} partitions, the source "
+                    f"{topic} {len(partitions)}: sink.preserve_partitions writes each record to "
+                    "the partition of the same number"
+                )
+            if not s.compatible:
                 problems.append(
                     f"the target cannot be registered under {s.subject} "
                     f"(compatibility {s.level}): " + "; ".join(s.messages)
