@@ -306,3 +306,18 @@ def test_a_run_time_failure_is_reported_once(files: dict[str, Path]) -> None:
     lines = [json.loads(line) for line in as_json.stderr.splitlines()]  # every line is JSON
     errors = [line for line in lines if "start-up gave up" in line["message"]]
     assert len(errors) == 1 and errors[0]["level"] == "ERROR"
+
+
+def test_the_readme_lists_every_command_with_an_example() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("\nCOMMANDS\n", 1)[1].split("\nEXIT STATUS", 1)[0]
+    examples = [line.strip() for line in section.splitlines() if line.startswith("    avrobridge ")]
+    leaves = [
+        path
+        for path, parser in _parsers(_build_parser())
+        if path and not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+    ]
+    for path in leaves:
+        command = "avrobridge " + " ".join(path)
+        assert any(e == command or e.startswith(command + " ") for e in examples), command
+    assert len(examples) == len(leaves)
