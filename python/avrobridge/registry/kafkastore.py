@@ -173,6 +173,12 @@ class Leader:
     is_self: bool
 
 
+#: Client errors librdkafka also logs itself (a broker that cannot be reached).
+_LOGGED_BY_LIBRDKAFKA = frozenset(
+    {KafkaError._TRANSPORT, KafkaError._RESOLVE, KafkaError._ALL_BROKERS_DOWN}
+)
+
+
 def _kafka_error(exc: BaseException) -> KafkaError | None:
     if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
         return exc.args[0]
@@ -218,6 +224,8 @@ class KafkaStore:
         self._meta_lock = threading.Lock()
         # Repeated client errors (a broker down): once per interval, with a count.
         self._log = CollapsedLog(log)
+        #: The last error a client reported (for a start-up failure's message).
+        self._last_client_error: str | None = None
         self._closed = False
 
     # -- client configuration -----------------------------------------------------------
@@ -250,6 +258,11 @@ class KafkaStore:
         )
 
     def _on_client_error(self, err: KafkaError) -> None:
+        # "1/1 brokers are down" says less than the connection failure before it.
+        if err.code() != KafkaError._ALL_BROKERS_DOWN or self._last_client_error is None:
+            self._last_client_error = err.str()
+        if err.code() in _LOGGED_BY_LIBRDKAFKA:
+            return  # its own log line (FAIL) already says it, through kafka_logger
         self._log.warning("Kafka (%s): %s", self.config.bootstrap, err.str())
 
     # -- LogStore -----------------------------------------------------------------------
@@ -569,9 +582,10 @@ class KafkaStore:
         try:
             metadata = admin.list_topics(timeout=timeout)
         except KafkaException as exc:
+            admin.poll(0)  # runs the error callback: the connection's own last error
             raise StoreError(
                 f"cannot reach Kafka at {self.config.bootstrap} within {timeout:g} s "
-                f"({_describe(exc)})"
+                f"(last error: {self._last_client_error or _describe(exc)})"
             ) from None
         brokers = len(metadata.brokers)
         factor = self.config.replication_factor or max(1, min(3, brokers))
