@@ -143,3 +143,43 @@ def test_retry_kafka_does_not_retry_what_is_not_transient() -> None:
     with pytest.raises(KafkaGaveUp, match=r"not allowed$"):
         retry_kafka("listing topics", unknown, Backoff(0.05, 0.1, 5))
     assert calls == [1]
+
+
+def test_registry_retries_log_the_pause_and_a_stop_states_the_real_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A registry on a closed port: each retry says its pause; stopped after about a second,
+    the error says so (not "gave up after" the whole budget)."""
+    import socket
+    import threading
+
+    from avrobridge.bridge.config import ErrorSettings, RegistrySettings
+    from avrobridge.bridge.schemas import RegistryUnavailable, SchemaSource
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    stopping = threading.Event()
+    source = SchemaSource(
+        RegistrySettings(url=url),
+        ErrorSettings(retry_backoff_initial_ms=100, retry_timeout_s=300),
+        stopping=stopping,
+    )
+    timer = threading.Timer(1.0, stopping.set)
+    timer.start()
+    started = time.monotonic()
+    with (
+        caplog.at_level(logging.WARNING, "avrobridge.bridge"),
+        pytest.raises(RegistryUnavailable) as info,
+    ):
+        source.by_id(1)
+    timer.cancel()
+    spent = time.monotonic() - started
+    found = re.search(r"; stopped after ([\d.]+) s of retries$", str(info.value))
+    assert found is not None, str(info.value)
+    assert abs(float(found.group(1)) - spent) < 0.3 and spent < 5
+    assert f"(registry {url})" in str(info.value)
+    assert caplog.records and all(
+        re.search(r"the attempt took [\d.]+ s\); retrying in [\d.]+ s$", r.getMessage())
+        for r in caplog.records
+    )
