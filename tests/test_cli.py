@@ -194,7 +194,8 @@ def test_invalid_settings_from_a_toml_file_name_the_key(
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[1:] == [
         "  --to TOPIC (TOML sink.topic, sink.mapping or sink.rename): missing",
-        "  TOML delivery.batch_size: Input should be greater than or equal to 1",
+        "  TOML delivery.batch_size (or AVROBRIDGE_DELIVERY__BATCH_SIZE): Input should be "
+        "greater than or equal to 1",
     ]
 
 

@@ -357,7 +357,8 @@ def describe_settings_error(exc: SettingsError) -> str:
         elif key in OPTION_FOR:
             lines.append(f"  {OPTION_FOR[key][0]} (TOML {key}): {what}")
         else:
-            lines.append(f"  TOML {key}: {what}")
+            env = "AVROBRIDGE_" + key.upper().replace(".", "__")
+            lines.append(f"  TOML {key} (or {env}): {what}")
     missing = all(kind == "missing" for _, _, kind in exc.problems)
     head = "missing settings" if missing else "invalid settings"
     return f"{head} (options, AVROBRIDGE_* variables or --config TOML):\n" + "\n".join(lines)
