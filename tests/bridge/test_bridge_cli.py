@@ -303,7 +303,7 @@ def test_a_signal_during_start_up_stops_it_stating_the_real_time(
         # Wait until the broker probe is underway (its first collapsed librdkafka line).
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
-            if "librdkafka" in line or "waiting for the Kafka broker" in line:
+            if not line or "librdkafka" in line or "waiting for the Kafka broker" in line:
                 break
         time.sleep(1)
         proc.send_signal(signal.SIGTERM)
