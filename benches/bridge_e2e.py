@@ -234,8 +234,7 @@ def loop_command(
         return [
             sys.executable, "-m", "avrobridge.cli", "run", "--from", source, "--to", sink,
             "--reader-schema", str(reader), "--bootstrap-servers", bootstrap,
-            "--registry-url", registry_url, "--group-id", group, "--until-end",
-            "--summary-format", "json",
+            "--registry-url", registry_url, "--group-id", group, "--until-end", "--json",
         ]  # fmt: skip
     raise ValueError(f"unknown loop {loop!r}")
 
@@ -269,6 +268,12 @@ def run_loop(
     if proc.returncode != 0:
         raise RuntimeError(f"{loop} exited with {proc.returncode}:\n{err[-3000:]}")
     report = json.loads(out.strip().splitlines()[-1])
+    if "records_in" in report:  # avrobridge's --json summary
+        report = {
+            "records": report["records_in"],
+            "loop_seconds": report["elapsed_s"],
+            "loop_cpu_seconds": report["cpu_s"],
+        }
     result = LoopResult(
         loop=loop,
         records=n,
@@ -450,7 +455,7 @@ def latency(bootstrap: str, registry_url: str, rate: int, seconds: float) -> dic
         reader = Path(tmp) / "employee_v1.avsc"
         reader.write_text(json.dumps(target))
         cmd = loop_command("avrobridge", bootstrap, registry_url, source, sink, reader)
-        cmd = [c for c in cmd if c not in ("--until-end", "--summary-format", "json")]
+        cmd = [c for c in cmd if c not in ("--until-end", "--json")]
         bridge = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             samples: list[float] = []

@@ -17,6 +17,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 
 SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
@@ -38,7 +39,9 @@ def _employee(i: int) -> dict[str, Any]:
 
 
 def _fill(bootstrap: str, topic: str, framed_prefix: bytes, schema: ab.Schema, n: int) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "logger": kafka_logger("benches.kafka"), "linger.ms": 20}
+    )
     chunk = 10_000
     for start in range(0, n, chunk):
         bodies = ab.encode_many(schema, [_employee(i) for i in range(start, min(n, start + chunk))])
@@ -54,7 +57,13 @@ def _fill(bootstrap: str, topic: str, framed_prefix: bytes, schema: ab.Schema, n
 
 
 def _sink_count(bootstrap: str, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-memory-count"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("benches.kafka"),
+            "group.id": "bench-memory-count",
+        }
+    )
     try:
         total = 0
         for p in range(PARTITIONS):

@@ -665,10 +665,16 @@ def test_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     (tmp_path / "bad.avsc").write_text('{"type": "record", "name": "X", "fields": [{}]}')
     (tmp_path / "v1.avsc").write_text((SEED / "employee_v1.avsc").read_text())
     (tmp_path / "v2.avsc").write_text((SEED / "employee_v2.avsc").read_text())
-    for files in (["bad.avsc"], ["missing.avsc"], ["v1.avsc", "v2.avsc"]):
+    # A bad or missing input file is a usage error (exit 2) naming the file.
+    for files, named in (
+        (["bad.avsc"], "bad.avsc: "),
+        (["missing.avsc"], "missing.avsc: No such file"),
+        (["v1.avsc", "v2.avsc"], "v2.avsc: "),
+    ):
         args = _parser().parse_args(["codegen", *(str(tmp_path / f) for f in files)])
-        assert args.handler(args) == 1
-        assert capsys.readouterr().err.startswith("avrobridge codegen: ")
+        assert args.handler(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("avrobridge codegen: ") and named in err, err
     with pytest.raises(SchemaError, match="defined twice"):
         generate([(SEED / "employee_v1.avsc").read_text(), (SEED / "employee_v2.avsc").read_text()])
     with pytest.raises(SchemaError):

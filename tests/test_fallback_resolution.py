@@ -171,6 +171,7 @@ def check_pair(pair: Pair, inputs: Sequence[bytes]) -> tuple[Any, ...]:
     plan = same(lambda m: pair.transcoder(m))
     if plan[0] == "ok":
         same(lambda m: pair.transcoder(m).warnings)
+        same(lambda m: pair.transcoder(m).changes)
         same(lambda m: repr(pair.transcoder(m)))
     same(lambda m: m.reader_writer_incompatibilities(pair.r[m], pair.w[m]))
     same(lambda m: m.reader_writer_incompatibilities(pair.w[m], pair.r[m]))
@@ -785,6 +786,7 @@ def test_evolution_reversed(evo: Evolution) -> None:
     same(lambda m: m.reader_writer_incompatibilities(pair.r[m], pair.w[m]))
     if plan[0] == "ok":
         same(lambda m: pair.transcoder(m).warnings)
+        same(lambda m: pair.transcoder(m).changes)
 
 
 EXPECTED_PLANS: list[tuple[str, Any]] = [
@@ -922,6 +924,44 @@ def test_warnings_and_read_time_errors(backend: ModuleType) -> None:
         "writer's int"
     )
     assert info.value.offset == 0
+
+
+def test_changes_list_what_happens_to_the_records(backend: ModuleType) -> None:
+    writer = rec(
+        "R",
+        fld("a", "int"),
+        fld("gone", "string"),
+        fld("e", {"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}),
+    )
+    reader = {
+        "type": "record",
+        "name": "R2",
+        "aliases": ["R"],
+        "fields": [
+            {"name": "b", "aliases": ["a"], "type": "double"},
+            {
+                "name": "e",
+                "type": {"type": "enum", "name": "E", "symbols": ["A", "X"], "default": "X"},
+            },
+            {"name": "new", "type": "string", "default": ""},
+        ],
+    }
+    t = backend.Transcoder(text(writer), text(reader))
+    assert t.changes == [
+        ("NAME_ALIASED", "/", "the writer's R is read as R2 through an alias"),
+        ("FIELD_RENAMED", "/fields/0", "writer field 'a' is read as 'b' through an alias"),
+        ("TYPE_PROMOTED", "/fields/0/type", "int is promoted to double"),
+        (
+            "ENUM_SYMBOL_DEFAULTED",
+            "/fields/1/type/symbols",
+            "[B, C] are read as the reader's default 'X'",
+        ),
+        ("FIELD_DEFAULTED", "/fields/2", "field 'new' is not in the writer: its default is used"),
+        ("FIELD_DROPPED", "/", "writer field 'gone' is not in the reader: dropped"),
+    ]
+    assert backend.Transcoder(text(writer), text(writer)).changes == []
+    with pytest.raises(AttributeError):
+        t.changes = []
 
 
 def test_plan_error_attributes(backend: ModuleType) -> None:

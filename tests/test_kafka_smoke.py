@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
+from avrobridge.kafkalog import kafka_logger
 from kafka_harness.plugin import NewTopicFactory
 
 pytestmark = pytest.mark.kafka
@@ -50,7 +51,12 @@ def test_produce_and_consume_10k_records(kafka_bootstrap: str, new_topic: NewTop
         expected[key] = (value, partition, offset)
 
     producer = Producer(
-        {"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True, "linger.ms": 5}
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "logger": kafka_logger("tests.kafka"),
+            "enable.idempotence": True,
+            "linger.ms": 5,
+        }
     )
     for i in range(RECORDS):
         key = f"key-{i:05d}".encode()
@@ -75,6 +81,7 @@ def test_produce_and_consume_10k_records(kafka_bootstrap: str, new_topic: NewTop
     consumer = Consumer(
         {
             "bootstrap.servers": kafka_bootstrap,
+            "logger": kafka_logger("tests.kafka"),
             "group.id": f"smoke-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -111,7 +118,11 @@ def test_produce_and_consume_10k_records(kafka_bootstrap: str, new_topic: NewTop
 def test_transactions_commit_and_abort(kafka_bootstrap: str, new_topic: NewTopicFactory) -> None:
     topic = new_topic("smoke-txn")
     producer = Producer(
-        {"bootstrap.servers": kafka_bootstrap, "transactional.id": f"smoke-{uuid.uuid4().hex}"}
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "logger": kafka_logger("tests.kafka"),
+            "transactional.id": f"smoke-{uuid.uuid4().hex}",
+        }
     )
     # Fails unless the transaction coordinator works (__transaction_state on one replica).
     producer.init_transactions(60)
@@ -129,6 +140,7 @@ def test_transactions_commit_and_abort(kafka_bootstrap: str, new_topic: NewTopic
     consumer = Consumer(
         {
             "bootstrap.servers": kafka_bootstrap,
+            "logger": kafka_logger("tests.kafka"),
             "group.id": f"smoke-txn-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed",

@@ -344,12 +344,13 @@ def test_errors_are_one_line_with_exit_code_1(
         err
         == "avrobridge schemas: error: Subject 'nobody' not found. (error code 40401, HTTP 404)\n"
     )
+    # A local file that is missing or not JSON is a usage error: exit status 2.
     code, _, err = cli("register", "s", tmp_path / "missing.avsc")
-    assert code == 1 and err.startswith("avrobridge schemas: error: cannot read ")
+    assert code == 2 and err.startswith("avrobridge schemas: error: cannot read ")
     broken = tmp_path / "broken.avsc"
     broken.write_text("{not json")
     code, _, err = cli("register", "s", broken)
-    assert code == 1 and f"{broken} is not JSON" in err and err.count("\n") == 1
+    assert code == 2 and f"{broken} is not JSON" in err and err.count("\n") == 1
 
 
 def test_an_unreachable_registry_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -483,7 +484,7 @@ def test_basic_auth_and_tls_ca(
     assert SECRET not in out + err
     # ...and refused clearly without one.
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
-    assert run([*base, "--user", "alice", "subjects"]) == 1
+    assert run([*base, "--user", "alice", "subjects"]) == 2
     assert "set AVROBRIDGE_REGISTRY_PASSWORD" in capsys.readouterr().err
 
     # Without the CA the certificate is not trusted: a clear error, not a traceback.
@@ -492,5 +493,5 @@ def test_basic_auth_and_tls_ca(
     err = capsys.readouterr().err
     assert err.startswith("avrobridge schemas: error: cannot reach the schema registry at https://")
     assert "CERTIFICATE_VERIFY_FAILED" in err
-    assert run([*base[:3], "--ca-cert", "/nonexistent.pem", "subjects"]) == 1
+    assert run([*base[:3], "--ca-cert", "/nonexistent.pem", "subjects"]) == 2
     assert "--ca-cert /nonexistent.pem: no such file" in capsys.readouterr().err

@@ -49,6 +49,7 @@ from avrobridge.errors import (
     SchemaError,
     SchemaResolutionError,
 )
+from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 from avrobridge.serde import (
     AvroDeserializer,
@@ -792,6 +793,7 @@ def test_rule_sets_are_refused(sr: SchemaRegistryClient) -> None:
 def _consumer_conf(bootstrap: str) -> dict[str, Any]:
     return {
         "bootstrap.servers": bootstrap,
+        "logger": kafka_logger("tests.kafka"),
         "group.id": f"serde-{uuid.uuid4().hex}",
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
@@ -821,6 +823,7 @@ def test_serializing_producer_deserializing_consumer_round_trip(
         producer = SerializingProducer(
             {
                 "bootstrap.servers": kafka_bootstrap,
+                "logger": kafka_logger("tests.kafka"),
                 "key.serializer": AvroSerializer(client, key_schema),
                 "value.serializer": AvroSerializer(client, EMPLOYEE),
             }
@@ -868,7 +871,9 @@ def test_plain_producer_and_consumer_and_builders(
     topic = new_topic("serde-plain")
     with SchemaRegistryClient({"url": server.url}) as client:
         serialize = AvroSerializer(client, json.dumps(MIXED_30))
-        producer = Producer({"bootstrap.servers": kafka_bootstrap})
+        producer = Producer(
+            {"bootstrap.servers": kafka_bootstrap, "logger": kafka_logger("tests.kafka")}
+        )
         for i in range(50):
             producer.produce(topic, value=serialize(mixed(i), value_ctx(topic)))
         # Confluent's serializer on the same topic: our deserializer reads both alike.
@@ -881,6 +886,7 @@ def test_plain_producer_and_consumer_and_builders(
     builder_producer = SerializingProducer(
         {
             "bootstrap.servers": kafka_bootstrap,
+            "logger": kafka_logger("tests.kafka"),
             "value.serializer.builder": AvroSerializerBuilder(
                 schema_registry_config={"url": server.url}, schema=json.dumps(MIXED_30)
             ),
@@ -927,6 +933,7 @@ def test_producer_wraps_our_errors(kafka_bootstrap: str, server: BackgroundServe
         producer = SerializingProducer(
             {
                 "bootstrap.servers": kafka_bootstrap,
+                "logger": kafka_logger("tests.kafka"),
                 "value.serializer": AvroSerializer(client, EMPLOYEE),
             }
         )

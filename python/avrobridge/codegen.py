@@ -39,7 +39,7 @@ import math
 import struct
 import sys
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -278,18 +278,19 @@ def _load(schema: str | Mapping[str, Any] | list[Any]) -> Any:
     return schema
 
 
-def _validate(texts: Sequence[str]) -> None:
-    """Each schema must parse with the codec (with the earlier ones as references)."""
+def _validate(texts: Sequence[str], where: Callable[[int], str]) -> None:
+    """Each schema must parse with the codec (with the earlier ones as references); an
+    error names the schema (`where`: its file)."""
     for i, text in enumerate(texts):
         try:
             Schema(text)
         except SchemaError as alone:
-            if i == 0:
-                raise
             try:
+                if i == 0:
+                    raise
                 Schema(text, references=list(texts[:i]))
             except SchemaError:
-                raise alone from None
+                raise SchemaError(f"{where(i)}: {alone}", alone.path) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -1065,11 +1066,26 @@ def generate(
 ) -> str:
     """The Python module (source text) for ``schemas`` (JSON text or parsed JSON), given in
     dependency order: a schema may use the named types of the ones before it."""
-    loaded = [_load(s) for s in schemas]
+    items = list(schemas)
+
+    def where(i: int) -> str:
+        return sources[i] if i < len(sources) else f"schema {i + 1}"
+
+    loaded = []
+    for i, item in enumerate(items):
+        try:
+            loaded.append(_load(item))
+        except SchemaError as exc:
+            raise SchemaError(f"{where(i)}: {exc.message}", exc.path) from None
     texts = [json.dumps(s) for s in loaded]
-    _validate(texts)
+    _validate(texts, where)
     parser = _Parser()
-    roots = [parser.parse(s) for s in loaded]
+    roots = []
+    for i, schema in enumerate(loaded):
+        try:
+            roots.append(parser.parse(schema))
+        except SchemaError as exc:
+            raise SchemaError(f"{where(i)}: {exc.message}", exc.path) from None
     named = [t for t in parser.order if t.kind in ("record", "error", "enum", "fixed")]
     _name_classes([t for t in named if t.kind != "fixed"])
     generator = _Generator(roots, named, sources)
@@ -1097,7 +1113,13 @@ def add_codegen_command(sub: Any) -> None:
             "order; a later one may use the named types of an earlier one."
         ),
     )
-    parser.add_argument("schemas", nargs="+", type=Path, metavar="SCHEMA.avsc")
+    parser.add_argument(
+        "schemas",
+        nargs="+",
+        type=Path,
+        metavar="SCHEMA.avsc",
+        help="schema files, in dependency order",
+    )
     parser.add_argument(
         "-o", "--output", type=Path, metavar="MODULE.py", help="output file (default: stdout)"
     )
@@ -1105,11 +1127,17 @@ def add_codegen_command(sub: Any) -> None:
 
 
 def _run_codegen(args: argparse.Namespace) -> int:
+    """0 done; 2 a schema file that is missing or invalid, or an output that cannot be
+    written (the exit statuses of every avrobridge command)."""
     try:
         code = generate_files(args.schemas, args.output)
-    except (OSError, SchemaError) as exc:
+    except OSError as exc:
+        name = exc.filename if exc.filename is not None else args.output
+        print(f"avrobridge codegen: {name}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
         print(f"avrobridge codegen: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.output is None:
         sys.stdout.write(code)
     return 0

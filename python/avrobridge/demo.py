@@ -18,6 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from . import Schema, decode, encode
 from .data import schema_text
+from .kafkalog import kafka_logger
 
 SOURCE, SINK, DLQ = "new-employees", "employees-v1", "employees-dlq"
 STATUSES = ["RETIRED", "SALARY", "HOURLY", "PART_TIME"]
@@ -55,7 +56,13 @@ def employees(n: int) -> list[dict[str, Any]]:
 
 def _mock_cluster() -> tuple[Producer, str]:
     """A client owning librdkafka's mock cluster, and the cluster's bootstrap address."""
-    holder = Producer({"bootstrap.servers": "mock:1", "test.mock.num.brokers": 1, "log_level": 3})
+    holder = Producer(
+        {
+            "bootstrap.servers": "mock:1",
+            "test.mock.num.brokers": 1,
+            "logger": kafka_logger("avrobridge.demo.kafka"),
+        }
+    )
     brokers = holder.list_topics(timeout=10).brokers.values()
     return holder, ",".join(f"{b.host}:{b.port}" for b in brokers)
 
@@ -67,7 +74,7 @@ def _read(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> lis
             "group.id": f"demo-reader-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-            "log_level": 3,
+            "logger": kafka_logger("avrobridge.demo.kafka"),
         }
     )
     # Assign every partition directly: no consumer-group join to wait for.
@@ -104,7 +111,11 @@ def run_demo(records: int = 10_000) -> int:
         v2_id = client.register_schema(f"{SOURCE}-value", RegistrySchema(v2_text, "AVRO"))
 
         producer = Producer(
-            {"bootstrap.servers": bootstrap, "enable.idempotence": True, "log_level": 3}
+            {
+                "bootstrap.servers": bootstrap,
+                "enable.idempotence": True,
+                "logger": kafka_logger("avrobridge.demo.kafka"),
+            }
         )
         prefix = b"\x00" + v2_id.to_bytes(4, "big")
         for i, person in enumerate(people):

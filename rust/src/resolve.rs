@@ -6,7 +6,9 @@
 //! cannot be promoted, different names or fixed sizes) are plan errors, all listed at once.
 //! Problems that only concern some records (a writer enum symbol the reader lacks and has no
 //! default for; a writer union branch the reader cannot take) become read-time errors for
-//! those records and are listed as warnings.
+//! those records and are listed as warnings. What the plan changes in the records (fields
+//! dropped, filled from defaults or renamed through aliases, promotions, enum symbols read
+//! as the reader's default, named types matched through aliases) is listed as `changes`.
 
 use std::collections::HashMap;
 
@@ -102,6 +104,8 @@ pub struct Plan {
     pub slots: usize,
     /// Read-time problems that concern only some records.
     pub warnings: Vec<String>,
+    /// What happens to the records: (kind, location, message), in plan-building order.
+    pub changes: Vec<(&'static str, String, String)>,
 }
 
 impl Plan {
@@ -135,6 +139,7 @@ pub fn build_plan(writer: &Schema, reader: &Schema) -> Result<Plan> {
         location: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
+        changes: Vec::new(),
         max_slots: 0,
     };
     let root = b.resolve(writer.root(), reader.root());
@@ -163,6 +168,11 @@ pub fn build_plan(writer: &Schema, reader: &Schema) -> Result<Plan> {
         root,
         slots: b.max_slots,
         warnings: b.warnings.iter().map(Issue::render).collect(),
+        changes: b
+            .changes
+            .into_iter()
+            .map(|i| (i.kind, i.location, i.message))
+            .collect(),
     })
 }
 
@@ -174,6 +184,7 @@ struct Builder<'a> {
     location: Vec<String>,
     errors: Vec<Issue>,
     warnings: Vec<Issue>,
+    changes: Vec<Issue>,
     max_slots: usize,
 }
 
@@ -200,6 +211,28 @@ impl<'a> Builder<'a> {
             location,
             message,
         });
+    }
+
+    fn change(&mut self, kind: &'static str, location: String, message: String) {
+        self.changes.push(Issue {
+            kind,
+            location,
+            message,
+        });
+    }
+
+    /// Notes a named type matched through a reader alias (its name differs).
+    fn note_alias(&mut self, w: NodeId, r: NodeId) {
+        let (wn, rn) = (self.writer.node(w), self.reader.node(r));
+        if let (Some(a), Some(b)) = (wn.name(), rn.name()) {
+            if a.name != b.name {
+                let message = format!(
+                    "the writer's {} is read as {} through an alias",
+                    a.fullname, b.fullname
+                );
+                self.change("NAME_ALIASED", self.here(), message);
+            }
+        }
     }
 
     fn with<T>(&mut self, segment: &str, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -338,6 +371,8 @@ impl<'a> Builder<'a> {
         }
         if wk != rk {
             if let Some(op) = promotion(wk, rk) {
+                let message = format!("{} is promoted to {}", wk.name(), rk.name());
+                self.change("TYPE_PROMOTED", self.here(), message);
                 let id = self.push(op);
                 self.memo.insert((w, r), id);
                 return Some(id);
@@ -395,6 +430,7 @@ impl<'a> Builder<'a> {
                 if !ok {
                     return None;
                 }
+                self.note_alias(w, r);
                 let id = self.push(Op::Copy(w));
                 self.memo.insert((w, r), id);
                 Some(id)
@@ -406,20 +442,36 @@ impl<'a> Builder<'a> {
                     });
                     return None;
                 }
+                self.note_alias(w, r);
                 let mut missing = Vec::new();
+                let mut defaulted = Vec::new();
                 let targets: Vec<EnumTarget> = we
                     .symbols
                     .iter()
-                    .map(
-                        |s| match re.symbols.iter().position(|x| x == s).or(re.default) {
-                            Some(i) => EnumTarget::Index(i as u32),
+                    .map(|s| match re.symbols.iter().position(|x| x == s) {
+                        Some(i) => EnumTarget::Index(i as u32),
+                        None => match re.default {
+                            Some(i) => {
+                                defaulted.push(s.as_str());
+                                EnumTarget::Index(i as u32)
+                            }
                             None => {
                                 missing.push(s.as_str());
                                 EnumTarget::Unknown(Box::from(s.as_str()))
                             }
                         },
-                    )
+                    })
                     .collect();
+                if let Some(symbol) = re.default.and_then(|i| re.symbols.get(i)) {
+                    if !defaulted.is_empty() {
+                        let location = format!("{}/symbols", self.here().trim_end_matches('/'));
+                        let message = format!(
+                            "[{}] are read as the reader's default '{symbol}'",
+                            defaulted.join(", ")
+                        );
+                        self.change("ENUM_SYMBOL_DEFAULTED", location, message);
+                    }
+                }
                 if !missing.is_empty() {
                     let location = format!("{}/symbols", self.here().trim_end_matches('/'));
                     self.warnings.push(Issue {
@@ -439,6 +491,7 @@ impl<'a> Builder<'a> {
                     });
                     return None;
                 }
+                self.note_alias(w, r);
                 let id = self.push(Op::Pending);
                 self.memo.insert((w, r), id);
                 let Some((steps, slots)) = self.record_steps(wr, rr) else {
@@ -568,6 +621,13 @@ impl<'a> Builder<'a> {
             self.location.push(ri.to_string());
             match fed_by.get(ri).copied().flatten() {
                 Some(wi) => {
+                    if let Some(wf) = wr.fields.get(wi).filter(|wf| wf.name != rf.name) {
+                        let message = format!(
+                            "writer field '{}' is read as '{}' through an alias",
+                            wf.name, rf.name
+                        );
+                        self.change("FIELD_RENAMED", self.here(), message);
+                    }
                     let wnode = wr.fields.get(wi).map(|f| f.node);
                     match wnode.and_then(|wn| self.with("type", |b| b.resolve(wn, rf.node))) {
                         Some(op) => {
@@ -584,6 +644,11 @@ impl<'a> Builder<'a> {
                             let mut buf = Vec::new();
                             match encode_default(self.reader, rf.node, value, &mut buf) {
                                 Ok(()) => {
+                                    let message = format!(
+                                        "field '{}' is not in the writer: its default is used",
+                                        rf.name
+                                    );
+                                    self.change("FIELD_DEFAULTED", self.here(), message);
                                     if let Some(slot) = defaults.get_mut(ri) {
                                         *slot = Some(buf.into_boxed_slice());
                                     }
@@ -615,6 +680,12 @@ impl<'a> Builder<'a> {
         self.location.pop();
         if !ok {
             return None;
+        }
+        for (wi, wf) in wr.fields.iter().enumerate() {
+            if feeds.get(wi).copied().flatten().is_none() {
+                let message = format!("writer field '{}' is not in the reader: dropped", wf.name);
+                self.change("FIELD_DROPPED", self.here(), message);
+            }
         }
         // Walk the writer's fields in order, emitting reader fields as soon as they can be.
         let mut steps: Vec<Step> = Vec::new();

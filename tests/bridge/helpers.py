@@ -14,6 +14,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge.kafkalog import kafka_logger
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "seed"
 
@@ -67,7 +68,14 @@ def produce(
     records: list[tuple[int, bytes | None, bytes | None, list[tuple[str, bytes]] | None]],
 ) -> None:
     """(partition, key, value, headers) tuples, in order."""
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "enable.idempotence": True})
+    p = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("tests.kafka"),
+            "linger.ms": 20,
+            "enable.idempotence": True,
+        }
+    )
     failures: list[str] = []
 
     def report(err: Any, msg: Any) -> None:
@@ -93,6 +101,7 @@ def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 120) ->
     c = Consumer(
         {
             "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("tests.kafka"),
             "group.id": f"reader-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -119,7 +128,13 @@ def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 120) ->
 
 
 def end_offsets(bootstrap: str, topic: str, partitions: int) -> list[int]:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"w-{uuid.uuid4()}"})
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("tests.kafka"),
+            "group.id": f"w-{uuid.uuid4()}",
+        }
+    )
     try:
         return [
             c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]

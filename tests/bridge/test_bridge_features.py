@@ -361,6 +361,7 @@ def test_secrets_never_appear_in_output(registry: Any, tmp_path: Path) -> None:
                 f'basic_auth_user_info = "user:{secret}"',
                 "[errors]",
                 "retry_timeout_s = 2",
+                "startup_timeout_s = 2",
                 "[source]",
                 'topics = ["a"]',
                 "[sink]",

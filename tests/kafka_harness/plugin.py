@@ -26,6 +26,8 @@ from typing import Protocol
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from avrobridge.kafkalog import kafka_logger
+
 from .broker import KafkaBroker, create_topic, install_sigterm_cleanup, tail, wait_for_broker
 
 ENV_BOOTSTRAP = "AVROBRIDGE_TEST_BOOTSTRAP"
@@ -93,7 +95,9 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture
 def kafka_admin(kafka_bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+    return AdminClient(
+        {"bootstrap.servers": kafka_bootstrap, "logger": kafka_logger("tests.kafka")}
+    )
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource
 
+from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 from avrobridge.registry.cli import main as registry_main
 from avrobridge.registry.kafkastore import KafkaStore, KafkaStoreConfig
@@ -119,7 +120,13 @@ def snapshot(client: httpx.Client) -> dict[str, object]:
 
 def produce_raw(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]]) -> None:
     """Writes records as another registry would: a plain producer, partition 0."""
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("tests.kafka"),
+            "enable.idempotence": True,
+        }
+    )
     try:
         for key, value in records:
             producer.produce(topic, key=key, value=value, partition=0)
@@ -132,6 +139,7 @@ def read_raw(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | Non
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
+            "logger": kafka_logger("tests.kafka"),
             "group.id": f"t-{uuid.uuid4().hex}",
             "enable.partition.eof": True,
             "isolation.level": "read_committed",

@@ -528,7 +528,7 @@ class Transcoder:
         raise TypeError("type 'avrobridge._fallback.Transcoder' is not an acceptable base type")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("reader", "warnings", "writer"):
+        if name in ("changes", "reader", "warnings", "writer"):
             raise AttributeError(
                 f"attribute '{name}' of 'avrobridge._fallback.Transcoder' objects is not writable"
             )
@@ -556,6 +556,14 @@ class Transcoder:
         """Problems that make only some records unreadable (a writer enum symbol or union
         branch the reader cannot take); such records fail at transcode time."""
         return list(self._plan.warnings)
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """What the plan does to the records: (kind, location, message) for each field
+        dropped, filled from its default or renamed through an alias, each promotion, each
+        set of enum symbols read as the reader's default and each named type matched by an
+        alias."""
+        return list(self._plan.changes)
 
     def _run(self, data: bytes) -> bytes:
         return _transcode(self._writer, self._reader, self._plan, data)

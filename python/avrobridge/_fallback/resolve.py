@@ -5,8 +5,9 @@ A plan maps writer bytes straight to reader bytes (``transcode.py``). Problems t
 record unreadable are plan errors, all listed at once (``SchemaResolutionError``); problems
 that only concern some records (a writer enum symbol the reader lacks and has no default for;
 a writer union branch the reader cannot take) become read-time errors for those records and
-are listed as warnings. Node identity (``id()``) plays the role of Rust's ``NodeId``: named
-types are one node wherever they are used, every other type occurrence is a node of its own.
+are listed as warnings; what the plan changes in the records is listed as ``changes``. Node
+identity (``id()``) plays the role of Rust's ``NodeId``: named types are one node wherever
+they are used, every other type occurrence is a node of its own.
 """
 
 from __future__ import annotations
@@ -151,15 +152,24 @@ class Step:
 
 class Plan:
     """A compiled plan. ``ops`` may contain cycles (recursive types); ``root`` is the entry
-    point; ``warnings`` lists the read-time problems that concern only some records."""
+    point; ``warnings`` lists the read-time problems that concern only some records;
+    ``changes`` what happens to the records, as (kind, location, message)."""
 
-    __slots__ = ("ops", "root", "slots", "warnings")
+    __slots__ = ("changes", "ops", "root", "slots", "warnings")
 
-    def __init__(self, ops: list[Op], root: int, slots: int, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        ops: list[Op],
+        root: int,
+        slots: int,
+        warnings: list[str],
+        changes: list[tuple[str, str, str]],
+    ) -> None:
         self.ops = ops
         self.root = root
         self.slots = slots
         self.warnings = warnings
+        self.changes = changes
 
 
 class _Issue:
@@ -186,7 +196,8 @@ def build_plan(writer: Node, reader: Node) -> Plan:
             "cannot read data written with the writer schema using the reader schema: " + summary,
             messages,
         )
-    return Plan(b.ops, root, b.max_slots, [i.render() for i in b.warnings])
+    changes = [(i.kind, i.location, i.message) for i in b.changes]
+    return Plan(b.ops, root, b.max_slots, [i.render() for i in b.warnings], changes)
 
 
 def _decimal_params(node: Node) -> tuple[int, int] | None:
@@ -293,6 +304,7 @@ class _Builder:
         self.location: list[str] = []
         self.errors: list[_Issue] = []
         self.warnings: list[_Issue] = []
+        self.changes: list[_Issue] = []
         self.max_slots = 0
 
     def here(self) -> str:
@@ -302,6 +314,19 @@ class _Builder:
 
     def error(self, kind: str, message: str) -> None:
         self.errors.append(_Issue(kind, self.here(), message))
+
+    def change(self, kind: str, location: str, message: str) -> None:
+        self.changes.append(_Issue(kind, location, message))
+
+    def note_alias(self, w: Node, r: Node) -> None:
+        """Notes a named type matched through a reader alias (its name differs)."""
+        a, b = w.name, r.name
+        if a is not None and b is not None and a.name != b.name:
+            self.change(
+                "NAME_ALIASED",
+                self.here(),
+                f"the writer's {a.fullname} is read as {b.fullname} through an alias",
+            )
 
     def push(self, op: Op) -> int:
         self.ops.append(op)
@@ -383,6 +408,7 @@ class _Builder:
         if wk != rk:
             promotion = _promotion(wk, rk)
             if promotion is not None:
+                self.change("TYPE_PROMOTED", self.here(), f"{wk} is promoted to {rk}")
                 op_id = self.push(Op(promotion))
                 self.remember(w, r, op_id)
                 return op_id
@@ -418,6 +444,7 @@ class _Builder:
                 ok = False
             if not ok:
                 return None
+            self.note_alias(w, r)
             op_id = self.push(_copy(w))
             self.remember(w, r, op_id)
             return op_id
@@ -428,16 +455,26 @@ class _Builder:
                 self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
                 self.location.pop()
                 return None
+            self.note_alias(w, r)
             missing: list[str] = []
+            defaulted: list[str] = []
             enum_targets: list[int | str] = []
             for s in w.symbols:
                 if s in r.symbols:
                     enum_targets.append(r.symbols.index(s))
                 elif r.enum_default is not None:
+                    defaulted.append(s)
                     enum_targets.append(r.enum_default)
                 else:
                     missing.append(s)
                     enum_targets.append(s)
+            if defaulted and r.enum_default is not None:
+                self.change(
+                    "ENUM_SYMBOL_DEFAULTED",
+                    self.here().rstrip("/") + "/symbols",
+                    f"[{', '.join(defaulted)}] are read as the reader's default "
+                    f"'{r.symbols[r.enum_default]}'",
+                )
             if missing:
                 location = self.here().rstrip("/") + "/symbols"
                 self.warnings.append(
@@ -460,6 +497,7 @@ class _Builder:
                 self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
                 self.location.pop()
                 return None
+            self.note_alias(w, r)
             op_id = self.push(Op(PENDING))
             self.remember(w, r, op_id)
             built = self.record_steps(w, r)
@@ -541,6 +579,13 @@ class _Builder:
             self.location.append(str(ri))
             wi = fed_by[ri]
             if wi is not None:
+                if wfields[wi].name != rf.name:
+                    self.change(
+                        "FIELD_RENAMED",
+                        self.here(),
+                        f"writer field '{wfields[wi].name}' is read as '{rf.name}' "
+                        "through an alias",
+                    )
                 op = self.resolve_at("type", wfields[wi].node, rf.node)
                 if op is not None:
                     field_ops[ri] = op
@@ -549,6 +594,11 @@ class _Builder:
             elif rf.has_default:
                 try:
                     defaults[ri] = encode_default(rf.node, rf.default)
+                    self.change(
+                        "FIELD_DEFAULTED",
+                        self.here(),
+                        f"field '{rf.name}' is not in the writer: its default is used",
+                    )
                 except DefaultError as e:
                     self.error(
                         "INVALID_DEFAULT", f"the default of field '{rf.name}' is invalid: {e}"
@@ -564,6 +614,13 @@ class _Builder:
         self.location.pop()
         if not ok:
             return None
+        for wi, wf in enumerate(wfields):
+            if feeds[wi] is None:
+                self.change(
+                    "FIELD_DROPPED",
+                    self.here(),
+                    f"writer field '{wf.name}' is not in the reader: dropped",
+                )
         # Walk the writer's fields in order, emitting reader fields as soon as they can be.
         steps: list[Step] = []
         slot_of: list[int | None] = [None] * len(wfields)

@@ -10,9 +10,10 @@ from typing import Any
 
 from rich.console import Console
 
+from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from .impls import IMPLEMENTATIONS, MODES, OPERATIONS
 from .report import PlotUnavailable, check_plot_available, plot, render, to_json
-from .runner import BenchError, BenchOptions, run_bench
+from .runner import BenchError, BenchFailed, BenchOptions, run_bench
 
 DESCRIPTION = """\
 Generate records for a schema and measure decode, encode, resolve (decode with a reader
@@ -67,7 +68,10 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
         help=f"records generated and used per batch (default {BenchOptions.records:,})",
     )
     bench.add_argument(
-        "--seed", type=int, default=BenchOptions.seed, help="seed of the generated records"
+        "--seed",
+        type=int,
+        default=BenchOptions.seed,
+        help=f"seed of the generated records (default: {BenchOptions.seed})",
     )
     bench.add_argument(
         "--repetitions",
@@ -82,30 +86,36 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
         default=list(IMPLEMENTATIONS),
         metavar="LIST",
         help=f"comma-separated subset of {','.join(IMPLEMENTATIONS)} (fastavro, the baseline, "
-        "is always measured)",
+        "is always measured; default: all)",
     )
     bench.add_argument(
         "--operations",
         type=_choices(OPERATIONS),
         default=list(OPERATIONS),
         metavar="LIST",
-        help=f"comma-separated subset of {','.join(OPERATIONS)}",
+        help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all)",
     )
     bench.add_argument(
         "--modes",
         type=_choices(MODES),
         default=list(MODES),
         metavar="LIST",
-        help="one (a call per record), batch (a call per batch), or both",
+        help="one (a call per record), batch (a call per batch), or both (default: both)",
     )
-    bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument(
-        "--plot", type=Path, metavar="OUT.png", help="draw a bar chart (needs matplotlib)"
+        "--json", action="store_true", help="print the results as JSON (default: off)"
+    )
+    bench.add_argument(
+        "--plot",
+        type=Path,
+        metavar="OUT.png",
+        help="draw a bar chart, needs matplotlib (default: none)",
     )
     bench.add_argument(
         "--kafka",
         metavar="BOOTSTRAP",
-        help="also measure the bridge end to end against this broker (creates topics)",
+        help="also measure the bridge end to end against this broker, creating topics "
+        "(default: none, not measured)",
     )
     bench.add_argument(
         "--kafka-records",
@@ -140,11 +150,13 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    """The handler of ``avrobridge bench``: 0 on success, 2 on a usage or setup error."""
+    """The handler of ``avrobridge bench``: 0 on success, 1 when the run fails (an unreachable
+    broker or registry), 2 on a usage or setup error (a bad schema file or option)."""
     out = Console(soft_wrap=False)
     if not out.is_terminal:
         out = Console(soft_wrap=False, width=180)  # a file or pipe: no 80-column squeeze
     err = Console(stderr=True)
+    prog = "avrobridge bench"
     try:
         if args.plot is not None:
             check_plot_available()
@@ -155,9 +167,10 @@ def bench_command(args: argparse.Namespace) -> int:
                 err.print(f"[dim]{message}…[/dim]")
 
         report = run_bench(options, progress)
+    except BenchFailed as exc:
+        return fail(prog, str(exc), EXIT_FAILED)  # plain: never wrapped
     except (BenchError, PlotUnavailable) as exc:
-        err.print(f"[red]avrobridge bench: {exc}[/red]", highlight=False)
-        return 2
+        return fail(prog, str(exc), EXIT_USAGE)
     if args.json:
         sys.stdout.write(to_json(report) + "\n")
     else:
@@ -166,8 +179,7 @@ def bench_command(args: argparse.Namespace) -> int:
         try:
             plot(report, args.plot)
         except (OSError, ValueError) as exc:
-            err.print(f"[red]avrobridge bench: cannot write {args.plot}: {exc}[/red]")
-            return 2
+            return fail(prog, f"--plot {args.plot}: cannot write it: {exc}", EXIT_USAGE)
         if not args.json:
             out.print(f"chart written to {args.plot}")
-    return 0
+    return EXIT_OK

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..kafkalog import kafka_logger
 from .impls import Workload
-from .runner import BenchError, BenchOptions, BridgeMeasurement, Progress
+from .runner import BenchFailed, BenchOptions, BridgeMeasurement, Progress
 
 MODES = ("passthrough", "avrobridge", "fastavro")
 TIMEOUT_S = 30.0
@@ -75,7 +76,7 @@ def _fastavro_value(writer: Any, reader: Any) -> ValueConverter:
 
     def convert(self: Any, sink: str, data: bytes) -> bytes:
         if data[0] != 0 or len(data) < 5:
-            raise BenchError("a record is not Confluent-framed")
+            raise BenchFailed("a record is not Confluent-framed")
         prefix = b"\x00" + int(self.target_id(self.value, sink)).to_bytes(4, "big")
         out = io.BytesIO()
         out.write(prefix)
@@ -130,7 +131,7 @@ def _create_topics(admin: Any, names: list[str], partitions: int) -> None:
         try:
             future.result(timeout=TIMEOUT_S)
         except Exception as exc:
-            raise BenchError(f"cannot create topic {name}: {exc}") from None
+            raise BenchFailed(f"cannot create topic {name}: {exc}") from None
     deadline = time.monotonic() + TIMEOUT_S
     for name in names:
         while True:
@@ -143,14 +144,20 @@ def _create_topics(admin: Any, names: list[str], partitions: int) -> None:
             ):
                 break
             if time.monotonic() > deadline:
-                raise BenchError(f"topic {name} did not become ready in {TIMEOUT_S:.0f} s")
+                raise BenchFailed(f"topic {name} did not become ready in {TIMEOUT_S:.0f} s")
             time.sleep(0.05)
 
 
 def _produce(bootstrap: str, topic: str, frames: list[bytes], n: int, partitions: int) -> None:
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "log_level": 3})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "logger": kafka_logger("avrobridge.bench.kafka"),
+        }
+    )
     for i in range(n):
         while True:
             try:
@@ -161,18 +168,18 @@ def _produce(bootstrap: str, topic: str, frames: list[bytes], n: int, partitions
             except BufferError:
                 producer.poll(0.1)
     if producer.flush(60) != 0:
-        raise BenchError(f"could not produce {n:,} records to {topic}")
+        raise BenchFailed(f"could not produce {n:,} records to {topic}")
 
 
 def check_broker(bootstrap: str) -> None:
-    """Raises BenchError unless a broker answers at ``bootstrap``."""
+    """Raises BenchFailed unless a broker answers at ``bootstrap``."""
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})  # we say it
     try:
         admin.list_topics(timeout=10)
     except Exception as exc:
-        raise BenchError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+        raise BenchFailed(f"cannot reach Kafka at {bootstrap}: {exc}") from None
 
 
 def run_bridge_bench(
@@ -185,7 +192,11 @@ def run_bridge_bench(
 
     assert options.kafka is not None and w.registry_url is not None
     bootstrap, n, partitions = options.kafka, options.kafka_records, options.kafka_partitions
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "logger": kafka_logger("avrobridge.bench.kafka"),
+    }
+    admin = AdminClient(conf)
     token = uuid.uuid4().hex[:10]
     source = f"avrobridge-bench-{token}-source"
     sinks = {mode: f"avrobridge-bench-{token}-{mode}" for mode in ("warm-up", *MODES)}

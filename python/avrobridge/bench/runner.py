@@ -38,7 +38,11 @@ Progress = Callable[[str], None]
 
 
 class BenchError(AvroBridgeError):
-    """The benchmark cannot run as asked (bad schema, unreachable broker, ...)."""
+    """The benchmark cannot run as asked (bad schema file, bad option): exit status 2."""
+
+
+class BenchFailed(BenchError):
+    """The benchmark failed at run time (an unreachable broker or registry): exit status 1."""
 
 
 @dataclass
@@ -447,10 +451,10 @@ def run_bench(options: BenchOptions, progress: Progress | None = None) -> BenchR
         check_broker(options.kafka)  # before minutes of measurements, not after
     with frozen_heap(), _registry(options, needs_registry) as (registry_url, why_not):
         if options.kafka is not None and registry_url is None:
-            raise BenchError(f"--kafka needs a schema registry: {why_not}")
+            raise BenchFailed(f"--kafka needs a schema registry: {why_not}")
         w, info, registry_problem = prepare_workload(options, registry_url, say)
         if registry_problem and options.kafka is not None:
-            raise BenchError(registry_problem)
+            raise BenchFailed(registry_problem)
         results = measure_codecs(options, w, say, registry_problem or why_not)
         report = BenchReport(machine_info(), info, results)
         if options.kafka is not None:

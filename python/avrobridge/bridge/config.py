@@ -212,6 +212,8 @@ class ErrorSettings(_Section):
     retry_backoff_max_ms: int = Field(10_000, ge=1)
     #: Give up on an infrastructure failure (registry, broker) after this long.
     retry_timeout_s: float = Field(300.0, gt=0)
+    #: At start, give up when the broker or the registry has not answered for this long.
+    startup_timeout_s: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _dlq_for_all(self) -> ErrorSettings:
@@ -228,6 +230,8 @@ class ObservabilitySettings(_Section):
     stats_interval_s: float | None = Field(None, gt=0)
     #: Show a progress bar (default: when stderr is a terminal).
     progress: bool | None = None
+    #: Off a terminal, a progress line (or JSON line) this often during --until-end.
+    progress_interval_s: float = Field(10.0, gt=0)
 
 
 class BridgeSettings(BaseSettings):
@@ -258,7 +262,7 @@ class BridgeSettings(BaseSettings):
     @model_validator(mode="after")
     def _value_target(self) -> BridgeSettings:
         if not self.value.configured:
-            raise ValueError("value: give the target schema (schema_file or subject)")
+            raise ValueError(_NO_TARGET)
         return self
 
     @classmethod
@@ -278,12 +282,31 @@ class BridgeSettings(BaseSettings):
         return tuple(sources)
 
 
-def _describe(exc: ValidationError) -> str:
-    lines = []
+_NO_TARGET = "value: give the target schema (schema_file or subject)"
+
+
+class SettingsError(ConfigError):
+    """Invalid settings; `problems` lists each as (TOML key, what is wrong, pydantic's error
+    type, e.g. "missing"), so a command line can name its own option for the key."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str, str]]:
+    out = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(settings)"
-        lines.append(f"  {where}: {err['msg']}")
-    return "invalid settings:\n" + "\n".join(lines)
+        key = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if not key and message == _NO_TARGET:
+            key, message = "value", message.removeprefix("value: ")
+        out.append((key or "(settings)", message, str(err["type"])))
+    return out
+
+
+def _describe(problems: list[tuple[str, str, str]]) -> str:
+    return "invalid settings:\n" + "\n".join(f"  {key}: {msg}" for key, msg, _ in problems)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> BridgeSettings:
@@ -298,7 +321,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> BridgeSe
     try:
         loaded: BridgeSettings = _Loaded(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        problems = _problems(exc)
+        raise SettingsError(_describe(problems), problems) from None
     except ValueError as exc:  # TOML syntax errors
         raise ConfigError(f"cannot read {config_file}: {exc}") from None
     return loaded

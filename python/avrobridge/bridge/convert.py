@@ -215,6 +215,14 @@ class Converter:
             log.warning("%s writer schema %s -> target: %s", side.name, ref, warning)
         return transcoder
 
+    def cached_plan(self, side: Side, ref: WriterRef) -> Any:
+        """`plan`, built once per writer reference (the start-up check builds the plans of
+        every live version, which the first batches then use)."""
+        found = side.plans.get(ref)
+        if found is None:
+            found = side.plans[ref] = self.plan(side, ref)
+        return found
+
     # -- the hot path ---------------------------------------------------------------------
 
     def convert(self, messages: list[Any]) -> ConvertedBatch:
@@ -230,10 +238,10 @@ class Converter:
             for topic in batch.missing_topics:
                 self._add_topic(topic)
             for ref in batch.missing_value_refs:
-                self.value.plans[ref] = self.plan(self.value, ref)
+                self.cached_plan(self.value, ref)
             if self.key is not None:
                 for ref in batch.missing_key_refs:
-                    self.key.plans[ref] = self.plan(self.key, ref)
+                    self.cached_plan(self.key, ref)
 
     @property
     def plans_cached(self) -> int:

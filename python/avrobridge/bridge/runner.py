@@ -26,14 +26,18 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from ..errors import BridgeError
+from ..errors import BridgeError, RegistryError
 from . import clients
 from .config import BridgeSettings
 from .convert import ConvertedBatch, Converter
 from .durability import AtLeastOnce, Durability, ExactlyOnce
 from .emitter import Emitter
 from .metrics import BridgeMetrics
-from .schemas import SchemaSource
+from .plan import check_source_versions
+from .progress import Reporter, snapshot
+from .retry import Backoff, KafkaGaveUp, retry_kafka
+from .schemas import RegistryUnavailable, SchemaSource
+from .startup import check_kafka_settings, wait_until_reachable
 from .summary import Summary
 
 log = logging.getLogger("avrobridge.bridge")
@@ -55,8 +59,7 @@ class Bridge:
         *,
         schemas: SchemaSource | None = None,
         install_signal_handlers: bool = False,
-        on_progress: Callable[[BridgeMetrics, dict[tuple[str, int], int] | None], None]
-        | None = None,
+        on_progress: Reporter | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = BridgeMetrics()
@@ -79,15 +82,16 @@ class Bridge:
         self._producer: Producer | None = None
         self._durability: Durability | None = None
         self._end_offsets: dict[Partition, int] | None = None
-        #: Next offset to handle, per partition (what the lag and `until_end` read).
+        #: Where each partition started (`until_end`), and the next offset to handle (what
+        #: the progress, lag and `until_end` read).
+        self._start_offsets: dict[Partition, int] = {}
         self.positions: dict[Partition, int] = {}
         self._done_partitions: set[Partition] = set()
         self._last_stats = time.monotonic()
 
     def validate(self) -> None:
         """Checks every setting before anything connects; raises ConfigError."""
-        clients.check_kafka_config(self._consumer_conf, "consumer")
-        clients.check_kafka_config(self._producer_conf, "producer")
+        check_kafka_settings(self._consumer_conf, self._producer_conf)
 
     def stop(self) -> None:
         """Asks the loop to finish its batch, commit and return (safe from any thread)."""
@@ -101,7 +105,29 @@ class Bridge:
             log.error("delivery to %s [%s] failed: %s", msg.topic(), msg.partition(), err.str())
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
-        return clients.retrying(self.settings, what, fn, lambda: self.metrics.retried("kafka"))
+        """Kafka calls that fail retriably are retried with backoff within the budget; the
+        log says how long the attempt took and exactly how long the pause is."""
+        errors = self.settings.errors
+        backoff = Backoff(
+            errors.retry_backoff_initial_ms / 1000,
+            errors.retry_backoff_max_ms / 1000,
+            errors.retry_timeout_s,
+        )
+        try:
+            return retry_kafka(
+                what,
+                fn,
+                backoff,
+                self._stopping,
+                brokers=self.settings.kafka.bootstrap_servers,
+                on_retry=lambda: self.metrics.retried("kafka"),
+            )
+        except KafkaGaveUp as exc:
+            raise BridgeError(str(exc)) from None
+        except RegistryUnavailable as exc:
+            raise BridgeError(str(exc)) from None
+        except RegistryError as exc:
+            raise BridgeError(f"{what}: {exc}") from None
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -116,22 +142,8 @@ class Bridge:
     def _check_source_versions(self) -> None:
         """Refuses to start when the target cannot read a live source version (except the
         versions explicitly allowed), listing Confluent's verbose reasons."""
-        from ..compat import check_compatibility
-
         assert self.converter is not None
-        value = self.converter.value
-        problems: list[str] = []
-        for topic in self.settings.source.topics:
-            subject = f"{topic}-value"
-            for version in self.schemas.live_versions(subject):
-                if version in self.settings.value.allow_incompatible_versions:
-                    continue
-                _, _, writer = self.schemas.version(subject, version)
-                pair = value.pair_for(writer)
-                result = check_compatibility(pair.plan_reader, pair.writer)
-                if not result.is_compatible:
-                    problems.append(f"{subject} version {version}:")
-                    problems.extend(f"  {m}" for m in result.messages)
+        problems = check_source_versions(self.settings, self.converter, self.schemas)
         if problems:
             raise BridgeError(
                 "the target schema cannot read every live version of the source "
@@ -156,6 +168,7 @@ class Bridge:
         assert consumer is not None
         partitions = []
         ends: dict[Partition, int] = {}
+        lows: dict[Partition, int] = {}
         for topic in self._source_topics_now():
             listing = self._retrying(
                 "listing topics", functools.partial(consumer.list_topics, topic, timeout=10)
@@ -165,11 +178,12 @@ class Bridge:
                 raise BridgeError(f"source topic {topic!r} does not exist")
             for p in sorted(meta.partitions):
                 tp = TopicPartition(topic, p)
-                _low, high = self._retrying(
+                low, high = self._retrying(
                     "reading end offsets",
                     functools.partial(consumer.get_watermark_offsets, tp, timeout=10),
                 )
                 ends[(topic, p)] = high
+                lows[(topic, p)] = low
                 partitions.append(tp)
         committed = self._retrying(
             "reading committed offsets", lambda: consumer.committed(partitions, timeout=10)
@@ -180,6 +194,7 @@ class Bridge:
             assign.append(
                 TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else -2)
             )
+            self._start_offsets[key] = tp.offset if tp.offset >= 0 else lows[key]
             if tp.offset >= 0:
                 self.positions[key] = tp.offset
             if tp.offset >= ends[key] or ends[key] == 0:
@@ -208,6 +223,8 @@ class Bridge:
         previous = self._signals() if self._install_signals else None
         cpu = 0.0
         try:
+            # The broker and the registry answer, or StartupError within the start-up timeout.
+            wait_until_reachable(self.settings, self.schemas.client, self._stopping)
             self.converter = Converter(self.settings, self.schemas)
             self._check_source_versions()
             self._consumer = Consumer(self._consumer_conf)
@@ -340,7 +357,11 @@ class Bridge:
 
     def _tick(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.metrics, self._end_offsets)
+            self.on_progress(
+                snapshot(
+                    self.metrics.totals, self._start_offsets, self._end_offsets, self.positions
+                )
+            )
         interval = self.settings.observability.stats_interval_s
         now = time.monotonic()
         if interval is not None and now - self._last_stats >= interval:

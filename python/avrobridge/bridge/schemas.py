@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from confluent_kafka.schema_registry.common import _httpx_compat
 from .. import Schema
 from ..errors import RegistryError
 from .config import ErrorSettings, RegistrySettings
+from .retry import Backoff
 
 # The HTTP library confluent-kafka's client uses (httpx2 where installed, else httpx).
 TransportError: type[Exception] = _httpx_compat.httpx.TransportError
@@ -71,6 +71,7 @@ class SchemaSource:
         stopping: threading.Event | None = None,
     ) -> None:
         self.client = client or SchemaRegistryClient(client_config(settings))
+        self.url = settings.url
         self.errors = errors
         self.on_retry = on_retry
         self.stopping = stopping or threading.Event()
@@ -79,9 +80,12 @@ class SchemaSource:
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         """Runs `fn`, retrying infrastructure failures with exponential backoff and jitter."""
-        delay = self.errors.retry_backoff_initial_ms / 1000
-        deadline = time.monotonic() + self.errors.retry_timeout_s
+        e = self.errors
+        backoff = Backoff(
+            e.retry_backoff_initial_ms / 1000, e.retry_backoff_max_ms / 1000, e.retry_timeout_s
+        )
         while True:
+            attempt = time.monotonic()
             try:
                 return fn()
             except SchemaRegistryError as exc:
@@ -99,15 +103,24 @@ class SchemaSource:
                 reason = f"registry answered {exc.http_status_code}: {exc.error_message}"
             except (TransportError, OSError) as exc:
                 reason = f"registry unreachable ({type(exc).__name__}: {exc})"
-            if time.monotonic() + delay > deadline or self.stopping.is_set():
+            wait = None if self.stopping.is_set() else backoff.next_wait()
+            if wait is None or self.stopping.is_set():
+                how = "stopped" if self.stopping.is_set() else "gave up"
                 raise RegistryUnavailable(
-                    f"{what}: {reason}; gave up after {self.errors.retry_timeout_s:g}s"
+                    f"{what}: {reason} (registry {self.url}); {how} after "
+                    f"{backoff.elapsed:.1f} s of retries"
                 )
-            log.warning("%s: %s; retrying in %.1fs", what, reason, delay)
+            log.warning(
+                "%s: %s (registry %s; the attempt took %.2f s); retrying in %.2f s",
+                what,
+                reason,
+                self.url,
+                time.monotonic() - attempt,
+                wait,
+            )
             if self.on_retry is not None:
                 self.on_retry("registry")
-            self.stopping.wait(delay * (0.5 + random.random() / 2))
-            delay = min(delay * 2, self.errors.retry_backoff_max_ms / 1000)
+            self.stopping.wait(wait)
 
     def _resolve_references(self, registered: RegistrySchema, depth: int = 0) -> list[str]:
         """The texts of every schema `registered` refers to, dependencies first."""
@@ -183,3 +196,39 @@ class SchemaSource:
         registered = self._call(f"schema id {schema_id}", lambda: self.client.get_schema(schema_id))
         guid = getattr(registered, "guid", None)
         return str(guid) if guid else None
+
+    # -- what `avrobridge plan` asks about the sink subject ----------------------------------
+
+    def level(self, subject: str) -> str:
+        """The subject's compatibility level (the global one when it has none of its own)."""
+        try:
+            return str(
+                self._call(
+                    f"the compatibility level of {subject!r}",
+                    lambda: self.client.get_compatibility(subject),
+                )
+            )
+        except SchemaNotFound:
+            return str(self._call("the global compatibility level", self.client.get_compatibility))
+
+    def lookup(self, subject: str, schema_text: str) -> tuple[int, int] | None:
+        """(schema id, version) when `schema_text` is registered under `subject`."""
+        try:
+            found: Any = self._call(
+                f"looking up the sink schema under {subject!r}",
+                lambda: self.client.lookup_schema(subject, RegistrySchema(schema_text, "AVRO")),
+            )
+        except SchemaNotFound:
+            return None
+        return int(found.schema_id), int(found.version)
+
+    def compatible(self, subject: str, schema_text: str) -> bool:
+        """The registry's verdict: may `schema_text` be registered under `subject`?"""
+        return bool(
+            self._call(
+                f"testing the sink schema against {subject!r}",
+                lambda: self.client.test_compatibility_all_versions(
+                    subject, RegistrySchema(schema_text, "AVRO")
+                ),
+            )
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass
@@ -21,20 +20,6 @@ class Summary:
     @property
     def rate(self) -> float:
         return self.records_in / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The summary as one JSON object (`--summary-format json`)."""
-        return {
-            "records": self.records_in,
-            "records_out": self.records_out,
-            "dead_lettered": self.dead_lettered,
-            "filtered": self.filtered,
-            "tombstones": self.tombstones,
-            "loop_seconds": round(self.elapsed_s, 3),
-            "loop_cpu_seconds": round(self.cpu_s, 3),
-            "records_per_s": round(self.rate),
-            "per_writer_schema": self.per_writer_schema,
-        }
 
     def lines(self) -> list[str]:
         cpu = f"{self.cpu_s:,.2f} s"

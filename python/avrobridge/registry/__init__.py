@@ -8,10 +8,15 @@ Confluent's semantics over it and ``api`` serves them over HTTP. See docs/regist
 
 from __future__ import annotations
 
-from .api import build_asgi, create_app
-from .server import BackgroundServer, ServerSettings, serve
-from .service import RegistryService
-from .store import MemoryStore, SqliteStore, open_store
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from .api import build_asgi, create_app
+    from .server import BackgroundServer, ServerSettings, serve
+    from .service import RegistryService
+    from .store import MemoryStore, SqliteStore, open_store
 
 __all__ = [
     "BackgroundServer",
@@ -24,3 +29,20 @@ __all__ = [
     "open_store",
     "serve",
 ]
+
+# Loaded on first use (PEP 562): the command line imports ``registry.cli`` to build its
+# parser and should not pay for the HTTP server's imports.
+_HOME = {
+    "build_asgi": ".api",
+    "create_app": ".api",
+    "BackgroundServer": ".server",
+    "ServerSettings": ".server",
+    "serve": ".server",
+    "RegistryService": ".service",
+    "MemoryStore": ".store",
+    "SqliteStore": ".store",
+    "open_store": ".store",
+}
+
+
+__getattr__ = lazy_names(__name__, _HOME)

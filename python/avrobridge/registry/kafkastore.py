@@ -58,6 +58,7 @@ from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
 
 from ..errors import ConfigError
+from ..kafkalog import CollapsedLog, kafka_logger
 from .records import KeyType, decode_key, decode_value
 from .store import Apply, LogRecord, NotLeaderError, StoreError, _AppliedTracker
 
@@ -172,21 +173,10 @@ class Leader:
     is_self: bool
 
 
-class _RateLimitedLog:
-    """Logs a repeated message at most once per ``interval`` seconds."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def warning(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(message, -1e9) < self.interval:
-                return
-            self._last[message] = now
-        log.warning(message, *args)
+#: Client errors librdkafka also logs itself (a broker that cannot be reached).
+_LOGGED_BY_LIBRDKAFKA = frozenset(
+    {KafkaError._TRANSPORT, KafkaError._RESOLVE, KafkaError._ALL_BROKERS_DOWN}
+)
 
 
 def _kafka_error(exc: BaseException) -> KafkaError | None:
@@ -232,7 +222,10 @@ class KafkaStore:
         self._election_thread: threading.Thread | None = None
         self._meta: Consumer | None = None  # watermark queries
         self._meta_lock = threading.Lock()
-        self._log = _RateLimitedLog()
+        # Repeated client errors (a broker down): once per interval, with a count.
+        self._log = CollapsedLog(log)
+        #: The last error a client reported (for a start-up failure's message).
+        self._last_client_error: str | None = None
         self._closed = False
 
     # -- client configuration -----------------------------------------------------------
@@ -243,7 +236,7 @@ class KafkaStore:
         conf: dict[str, Any] = {
             "bootstrap.servers": self.config.bootstrap,
             "client.id": f"avrobridge-registry-{self.instance_id[:8]}",
-            "logger": logging.getLogger("avrobridge.registry.kafka.librdkafka"),
+            "logger": kafka_logger("avrobridge.registry.kafka.librdkafka"),
             "reconnect.backoff.max.ms": 1000,
         }
         if error_cb:
@@ -265,6 +258,11 @@ class KafkaStore:
         )
 
     def _on_client_error(self, err: KafkaError) -> None:
+        # "1/1 brokers are down" says less than the connection failure before it.
+        if err.code() != KafkaError._ALL_BROKERS_DOWN or self._last_client_error is None:
+            self._last_client_error = err.str()
+        if err.code() in _LOGGED_BY_LIBRDKAFKA:
+            return  # its own log line (FAIL) already says it, through kafka_logger
         self._log.warning("Kafka (%s): %s", self.config.bootstrap, err.str())
 
     # -- LogStore -----------------------------------------------------------------------
@@ -584,9 +582,10 @@ class KafkaStore:
         try:
             metadata = admin.list_topics(timeout=timeout)
         except KafkaException as exc:
+            admin.poll(0)  # runs the error callback: the connection's own last error
             raise StoreError(
                 f"cannot reach Kafka at {self.config.bootstrap} within {timeout:g} s "
-                f"({_describe(exc)})"
+                f"(last error: {self._last_client_error or _describe(exc)})"
             ) from None
         brokers = len(metadata.brokers)
         factor = self.config.replication_factor or max(1, min(3, brokers))

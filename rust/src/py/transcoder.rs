@@ -250,6 +250,14 @@ impl PyTranscoder {
         self.plan.warnings.clone()
     }
 
+    /// What the plan does to the records: (kind, location, message) for each field dropped,
+    /// filled from its default or renamed through an alias, each promotion, each set of
+    /// enum symbols read as the reader's default and each named type matched by an alias.
+    #[getter]
+    fn changes(&self) -> Vec<(&'static str, String, String)> {
+        self.plan.changes.clone()
+    }
+
     /// Writer bytes -> reader bytes.
     fn transcode<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let t = Transcoder {
