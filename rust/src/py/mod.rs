@@ -1,6 +1,9 @@
 //! The Python bindings: the only part of the crate that knows pyo3. Compiled as
 //! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
 
+mod container_io;
+mod container_reader;
+mod container_writer;
 mod decoder;
 mod encoder;
 mod errors;
@@ -38,7 +41,7 @@ fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 impl PySchema {
-    fn build(
+    pub(crate) fn build(
         py: Python<'_>,
         text: String,
         references: Vec<String>,
@@ -291,10 +294,10 @@ fn decode<'py>(
 /// Pauses Python's cyclic GC while a batch builds many containers: every few hundred new
 /// dicts would otherwise trigger a collection that walks all results built so far, making a
 /// large batch quadratic. The previous state is restored on drop.
-struct GcPause(bool);
+pub(crate) struct GcPause(bool);
 
 impl GcPause {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // SAFETY: GIL held; plain C-API calls.
         GcPause(unsafe { pyo3::ffi::PyGC_Disable() } != 0)
     }
@@ -418,5 +421,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_many, m)?)?;
     m.add_function(wrap_pyfunction!(decode_many, m)?)?;
     m.add_function(wrap_pyfunction!(transcoder::group_by_schema_id, m)?)?;
+    m.add_class::<container_reader::PyContainerReader>()?;
+    m.add_class::<container_writer::PyContainerWriter>()?;
     Ok(())
 }
