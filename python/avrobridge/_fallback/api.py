@@ -164,16 +164,20 @@ class Schema:
 
     def _prepare(self, datum: Any) -> Any:
         if self._parsed.recursive:
-            with _deep_recursion():
+            with deep_recursion():
                 return codec.prepare(self._parsed.root, datum, 0)
         return codec.prepare(self._parsed.root, datum, 0)
 
     def _decode(self, data: bytes) -> Any:
         if self._parsed.recursive:
-            with _deep_recursion():
+            with deep_recursion():
                 wirecheck.check(self._parsed.root, data)
         else:
             wirecheck.check(self._parsed.root, data)
+        return self._read(data)
+
+    def _read(self, data: bytes) -> Any:
+        """Reads a datum that has passed ``wirecheck``."""
         read_schema = self._read_schema
         if read_schema is None:
             read_schema = fastavro.parse_schema(_s.fastavro_schema(self._parsed.root, logical=True))
@@ -238,7 +242,7 @@ _saved_limit = 0
 
 
 @contextmanager
-def _deep_recursion() -> Iterator[None]:
+def deep_recursion() -> Iterator[None]:
     global _deep_users, _saved_limit
     with _deep_lock:
         if _deep_users == 0:
@@ -297,7 +301,7 @@ def _as_schema(obj: Any) -> Schema:
     return obj if isinstance(obj, Schema) else Schema(obj)
 
 
-def _encode_error(exc: Exception, index: int | None) -> EncodeError:
+def encode_error(exc: Exception, index: int | None) -> EncodeError:
     """The EncodeError Rust raises for a failure (``__cause__`` set for Python ones)."""
     if isinstance(exc, codec.EncodeFailure):
         path = exc.path()
@@ -313,7 +317,7 @@ def _encode_error(exc: Exception, index: int | None) -> EncodeError:
     return error
 
 
-def _decode_error(exc: Exception, index: int | None) -> DecodeError:
+def decode_error(exc: Exception, index: int | None) -> DecodeError:
     """The DecodeError Rust raises for a failure: ours at their offset, Python ones at 0."""
     if isinstance(exc, wirecheck.WireError):
         path = exc.path()
@@ -332,7 +336,7 @@ def encode(schema: Any, datum: Any) -> bytes:
     try:
         return s._encode(datum)
     except Exception as exc:
-        error = _encode_error(exc, None)
+        error = encode_error(exc, None)
     # Raised outside the except block: no __context__, like exceptions raised from Rust.
     raise error
 
@@ -348,7 +352,7 @@ def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int |
         try:
             return writer._decode(data)
         except Exception as exc:
-            error: Exception = _decode_error(exc, index)
+            error: Exception = decode_error(exc, index)
         raise error
     try:
         plan = _cached_plan(writer, reader)
@@ -358,7 +362,7 @@ def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int |
         try:
             resolved = _transcode(writer, reader, plan, data)
         except Exception as exc:
-            error = _decode_error(exc, index)
+            error = decode_error(exc, index)
         else:
             return _decode_one(reader, None, resolved, index)
         raise error
@@ -397,7 +401,7 @@ def encode_many(schema: Any, data: Iterable[Any]) -> list[bytes]:
         try:
             out.append(s._encode(item))
         except Exception as exc:
-            failures.append((index, _encode_error(exc, index)))
+            failures.append((index, encode_error(exc, index)))
             out.append(None)
     if failures:
         _raise_batch(out, failures)
@@ -452,7 +456,7 @@ def _cached_plan(writer: Schema, reader: Schema) -> resolve.Plan:
 
 def _transcode(writer: Schema, reader: Schema, plan: resolve.Plan, data: bytes) -> bytes:
     if writer._parsed.recursive or reader._parsed.recursive:
-        with _deep_recursion():
+        with deep_recursion():
             return transcode.transcode(plan, data)
     return transcode.transcode(plan, data)
 
@@ -567,7 +571,7 @@ class Transcoder:
         try:
             return self._run(bytes(data))
         except Exception as exc:
-            error = _decode_error(exc, None)
+            error = decode_error(exc, None)
         raise error
 
     def transcode_many(self, items: Any) -> BatchResult:
@@ -580,7 +584,7 @@ class Transcoder:
             try:
                 outputs.append(self._run(item))
             except Exception as exc:
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
         return outputs, errors
 
@@ -610,10 +614,10 @@ class Transcoder:
             except wirecheck.WireError as exc:
                 # Offsets in framed records count the 5-byte header too.
                 exc.offset += _HEADER_LEN
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
             except Exception as exc:
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
         return outputs, errors
 

@@ -138,8 +138,8 @@ fn snappy_decompress(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<()
         )));
     };
     let (data, crc) = input.split_at(split);
-    let len = snap::raw::decompress_len(data)
-        .map_err(|e| DecompressError::Corrupt(format!("snappy: {e}")))?;
+    let len =
+        snap::raw::decompress_len(data).map_err(|e| DecompressError::Corrupt(e.to_string()))?;
     if len > limit {
         return Err(DecompressError::TooLarge);
     }
@@ -152,7 +152,7 @@ fn snappy_decompress(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<()
     out.resize(len, 0);
     let n = snap::raw::Decoder::new()
         .decompress(data, out)
-        .map_err(|e| DecompressError::Corrupt(format!("snappy: {e}")))?;
+        .map_err(|e| DecompressError::Corrupt(e.to_string()))?;
     out.truncate(n);
     let expected = u32::from_be_bytes([
         *crc.first().unwrap_or(&0),

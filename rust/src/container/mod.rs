@@ -84,13 +84,8 @@ impl Header {
         let raw = self.get("avro.schema").ok_or_else(|| {
             ContainerError::format("the header has no avro.schema entry", 0, None)
         })?;
-        std::str::from_utf8(raw).map_err(|e| {
-            ContainerError::format(
-                format!("the header's avro.schema is not UTF-8 ({e})"),
-                0,
-                None,
-            )
-        })
+        std::str::from_utf8(raw)
+            .map_err(|_| ContainerError::format("the header's avro.schema is not UTF-8", 0, None))
     }
 }
 

@@ -274,12 +274,8 @@ impl<R: Read> BlockReader<R> {
                 let mut key = Vec::new();
                 self.read_header_bytes(&mut key, &mut budget, "a metadata key")?;
                 let key_at = self.pos;
-                let key = String::from_utf8(key).map_err(|e| {
-                    ContainerError::format(
-                        format!("a metadata key is not UTF-8 ({e})"),
-                        key_at,
-                        None,
-                    )
+                let key = String::from_utf8(key).map_err(|_| {
+                    ContainerError::format("a metadata key is not UTF-8", key_at, None)
                 })?;
                 let mut value = Vec::new();
                 self.read_header_bytes(&mut value, &mut budget, "a metadata value")?;
