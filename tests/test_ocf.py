@@ -24,7 +24,7 @@ from avrobridge.errors import (
     DecodeError,
     EncodeError,
 )
-from ocf_helpers import CODECS, EMPLOYEE, WORKLOADS, records
+from ocf_helpers import CODECS, EMPLOYEE, MIXED_30, WORKLOADS, records
 
 N = 120
 
@@ -126,7 +126,7 @@ def test_datum_blocks_are_the_encoded_records(backend: ModuleType) -> None:
     assert [d for _, _, datums in blocks for d in datums] == encoded
     assert [i for i, _, _ in blocks] == list(range(len(blocks)))
     offsets = [o for _, o, _ in blocks]
-    assert 0 < offsets[0] and offsets == sorted(set(offsets))
+    assert offsets[0] > 0 and offsets == sorted(set(offsets))
 
 
 def test_resolution_to_a_reader_schema(backend: ModuleType, seed_dir: Path) -> None:
@@ -289,16 +289,12 @@ def test_bad_writer_arguments_touch_no_file(
 
 def test_compression_levels_are_honoured(backend: ModuleType) -> None:
     values = records("mixed30", 100)
-    fast = write(backend, MIXED(), values, codec="deflate", compression_level=1)
-    best = write(backend, MIXED(), values, codec="deflate", compression_level=9)
+    fast = write(backend, MIXED_30, values, codec="deflate", compression_level=1)
+    best = write(backend, MIXED_30, values, codec="deflate", compression_level=9)
     assert len(best) < len(fast)
     for codec, level in [("zstandard", 19), ("bzip2", 1), ("xz", 0)]:
-        data = write(backend, MIXED(), values, codec=codec, compression_level=level)
+        data = write(backend, MIXED_30, values, codec=codec, compression_level=level)
         assert len(list(backend.ContainerReader(data))) == 100
-
-
-def MIXED() -> Any:  # noqa: N802 - reads as the constant it returns
-    return WORKLOADS["mixed30"][0]
 
 
 def test_public_api(tmp_path: Path) -> None:

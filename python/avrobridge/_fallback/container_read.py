@@ -21,6 +21,7 @@ from . import container_codecs as codecs
 from . import transcode, wirecheck
 from .api import Schema, decode_error, deep_recursion
 from .resolve import build_plan
+from .schema import min_size
 
 __all__ = ["DEFAULT_MAX_BLOCK_BYTES", "MAGIC", "SYNC_SIZE", "ContainerReader"]
 
@@ -291,8 +292,7 @@ class _Blocks:
         self.pos, self.next_index, self.done = offset, index, False
 
 
-def _check_count(root: Any, index: int, offset: int, count: int, size: int) -> None:
-    least = root.min_size
+def _check_count(least: int, index: int, offset: int, count: int, size: int) -> None:
     fits = count <= size // least if least > 0 else count <= _MAX_ITEMS_WITHOUT_BYTES
     if not fits:
         message = f"block count {count} exceeds what its {size} bytes of data can hold"
@@ -357,6 +357,7 @@ class ContainerReader:
             )
             raise error from exc
         self._reader = reader
+        self._least = min_size(self._writer._parsed.root)
         self._plan = (
             None if reader is None else build_plan(self._writer._parsed.root, reader._parsed.root)
         )
@@ -450,7 +451,7 @@ class ContainerReader:
     def _split(self, index: int, offset: int, count: int, data: bytes) -> list[bytes]:
         """Each record's bytes, validated as the transcoder validates (``record_ends``)."""
         root = self._writer._parsed.root
-        _check_count(root, index, offset, count, len(data))
+        _check_count(self._least, index, offset, count, len(data))
         out: list[bytes] = []
         pos = 0
         for record in range(count):
@@ -484,7 +485,7 @@ class ContainerReader:
             ]
         writer = self._writer
         root = writer._parsed.root
-        _check_count(root, index, offset, count, len(data))
+        _check_count(self._least, index, offset, count, len(data))
         out: list[Any] = []
         pos = 0
         for record in range(count):
