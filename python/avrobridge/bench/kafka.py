@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .impls import Workload
-from .runner import BenchError, BenchOptions, BridgeMeasurement, Progress
+from .results import BridgeMeasurement
+from .runner import BenchError, BenchOptions, Progress
 
 MODES = ("passthrough", "avrobridge", "fastavro")
 TIMEOUT_S = 30.0
