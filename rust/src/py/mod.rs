@@ -1,6 +1,7 @@
 //! The Python bindings: the only part of the crate that knows pyo3. Compiled as
 //! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
 
+mod container_codecs;
 mod container_io;
 mod container_reader;
 mod container_writer;
@@ -423,5 +424,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transcoder::group_by_schema_id, m)?)?;
     m.add_class::<container_reader::PyContainerReader>()?;
     m.add_class::<container_writer::PyContainerWriter>()?;
+    m.add_function(wrap_pyfunction!(container_codecs::_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(container_codecs::_decompress, m)?)?;
     Ok(())
 }
