@@ -15,7 +15,7 @@ from ..errors import ConfigError, ContainerIOError
 from . import container_codecs as codecs
 from . import transcode, wirecheck
 from .api import Schema, decode_error, deep_recursion, encode, encode_many
-from .container_read import MAGIC, SYNC_SIZE, io_error
+from .container_blocks import MAGIC, SYNC_SIZE, io_error
 from .resolve import write_long
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "ContainerWriter"]
