@@ -3,6 +3,7 @@ benchmarks' 30-field record) and a builder of container bytes, valid or not, by 
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -78,3 +79,20 @@ def block(count: int, stored: bytes, sync: bytes = SYNC) -> bytes:
 def container(schema: str, blocks: Sequence[tuple[int, bytes]], codec: str = "null") -> bytes:
     """A file of the given (record count, stored bytes) blocks."""
     return header(schema, codec) + b"".join(block(c, s) for c, s in blocks)
+
+
+class Stream(io.RawIOBase):
+    """A file object that cannot seek (its length is unknown to a reader) and gives at most
+    ``chunk`` bytes per read."""
+
+    def __init__(self, data: bytes, chunk: int = 1 << 30) -> None:
+        self.data, self.pos, self.chunk = data, 0, chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.chunk, len(self.data) - self.pos)
+        b[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n

@@ -4,11 +4,9 @@ the container-file read/write operations per codec."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -16,29 +14,13 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from avrobridge import _native
-from avrobridge.bench import add_bench_command
 from avrobridge.bench.impls import FILE_IMPLEMENTATIONS
 from avrobridge.registry import BackgroundServer, ServerSettings
 from kafka_harness.plugin import NewTopicFactory
 from ocf_helpers import MIXED_30, records
+from test_bench_cli import run, run_json
 
 QUICK = ["--repetitions", "1"]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="avrobridge")
-    add_bench_command(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["bench", *argv])
-    rc = args.handler(args)
-    captured = capsys.readouterr()
-    return rc, captured.out, captured.err
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    rc, out, err = run([*argv, "--json"], capsys)
-    assert rc == 0, err
-    data: dict[str, Any] = json.loads(out)
-    return data
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from avrobridge.errors import (
     DecodeError,
     EncodeError,
 )
-from ocf_helpers import CODECS, EMPLOYEE, MIXED_30, WORKLOADS, records
+from ocf_helpers import CODECS, EMPLOYEE, MIXED_30, WORKLOADS, Stream, records
 
 N = 120
 
@@ -197,22 +197,7 @@ def test_sources_and_sinks(backend: ModuleType, tmp_path: Path) -> None:
     ocf_write(backend, path, values)
     data = path.read_bytes()
 
-    class Stream(io.RawIOBase):
-        """Not seekable, and returns few bytes per read."""
-
-        def __init__(self, data: bytes) -> None:
-            self.data, self.pos = data, 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, b: Any) -> int:
-            n = min(len(b), 7, len(self.data) - self.pos)
-            b[:n] = self.data[self.pos : self.pos + n]
-            self.pos += n
-            return n
-
-    for source in (path, str(path), data, bytearray(data), io.BytesIO(data), Stream(data)):
+    for source in (path, str(path), data, bytearray(data), io.BytesIO(data), Stream(data, 7)):
         with backend.ContainerReader(source) as r:
             assert list(r) == want
     with path.open("rb") as f:

@@ -4,7 +4,6 @@ message on both backends; a decompression bomb costs at most the limit."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from avrobridge import _fallback, _native
 from avrobridge._fallback.container_codecs import compress
 from avrobridge.errors import ContainerError, SchemaError
-from ocf_helpers import SYNC, block, container, header, long_bytes
+from ocf_helpers import SYNC, Stream, block, container, header, long_bytes
 
 SCHEMA = json.dumps(
     {
@@ -211,20 +210,6 @@ CASES: dict[str, Callable[[], Case]] = {
         for codec in ("deflate", "snappy", "zstandard", "bzip2", "xz")
     },
 }
-
-
-class Stream(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        n = min(len(b), len(self.data) - self.pos)
-        b[:n] = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return n
 
 
 def read_all(backend: ModuleType, case: Case, datums: bool) -> None:
