@@ -112,7 +112,7 @@ def test_read_file(benchmark: Any, workload: Workload, codec: str, impl: str) ->
         assert run(data) > 0
     benchmark.extra_info["records"] = n
     benchmark.extra_info["file_bytes"] = len(data)
-    benchmark.pedantic(run, args=(data,), rounds=ROUNDS, warmup_rounds=1)
+    benchmark.pedantic(run, args=(data,), rounds=ROUNDS)
 
 
 def _write(impl: str, workload: Workload, codec: str) -> Any:
@@ -158,4 +158,4 @@ def test_write_file(benchmark: Any, workload: Workload, codec: str, impl: str) -
         arg = values
         assert list(fastavro.reader(io.BytesIO(run(values)))) == expected
     benchmark.extra_info["records"] = n
-    benchmark.pedantic(run, args=(arg,), rounds=ROUNDS, warmup_rounds=1)
+    benchmark.pedantic(run, args=(arg,), rounds=ROUNDS)

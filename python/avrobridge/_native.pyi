@@ -90,7 +90,7 @@ class ContainerReader:
         source: _Source,
         reader_schema: _SchemaLike | None = None,
         *,
-        max_block_bytes: int = 67108864,
+        max_block_bytes: int = ...,
         name: str | None = None,
     ) -> ContainerReader: ...
     @property
@@ -129,7 +129,7 @@ class ContainerWriter:
         *,
         codec: str = "null",
         compression_level: int | None = None,
-        block_size: int = 64000,
+        block_size: int = ...,
         metadata: Mapping[str, bytes | str] | None = None,
         sync_marker: bytes | None = None,
         name: str | None = None,
