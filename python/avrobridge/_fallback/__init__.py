@@ -24,6 +24,7 @@ from .api import (
     group_by_schema_id,
     reader_writer_incompatibilities,
 )
+from .container_codecs import _compress, _decompress
 from .container_read import ContainerReader
 from .container_write import ContainerWriter
 
@@ -33,6 +34,8 @@ __all__ = [
     "Schema",
     "Transcoder",
     "__version__",
+    "_compress",
+    "_decompress",
     "_schema_from_parts",
     "decode",
     "decode_many",

@@ -18,12 +18,23 @@ from typing import Any, Final
 
 import cramjam
 
+from ..errors import ConfigError
+
 if sys.version_info >= (3, 14):
     from compression import zstd
 else:
     from backports import zstd
 
-__all__ = ["CODECS", "LEVELS", "Corrupt", "TooLarge", "compress", "decompress"]
+__all__ = [
+    "CODECS",
+    "LEVELS",
+    "Corrupt",
+    "TooLarge",
+    "_compress",
+    "_decompress",
+    "compress",
+    "decompress",
+]
 
 #: The codecs in the order of ``Codec::ALL``.
 CODECS: Final = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
@@ -157,3 +168,27 @@ def compress(codec: str, level: int | None, data: bytes) -> bytes:
     if codec == "bzip2":
         return bz2.compress(data, level if level is not None else 9)
     return lzma.compress(data, lzma.FORMAT_XZ, preset=level)
+
+
+def _known(codec: str) -> None:
+    if codec not in CODECS:
+        raise ConfigError(f"unknown codec '{codec}'")
+
+
+def _compress(codec_name: str, data: bytes, level: int | None = None) -> bytes:
+    """A block's data compressed as the container writer compresses it (``_native``'s twin,
+    for the benchmarks)."""
+    _known(codec_name)
+    levels = LEVELS.get(codec_name)
+    if level is not None and (levels is None or not levels[0] <= level <= levels[1]):
+        raise ConfigError(f"compression level {level} does not suit the {codec_name} codec")
+    return compress(codec_name, level, data)
+
+
+def _decompress(codec_name: str, data: bytes, limit: int) -> bytes:
+    """A block's stored data decompressed as the container reader does it."""
+    _known(codec_name)
+    try:
+        return decompress(codec_name, data, limit)
+    except (TooLarge, Corrupt) as exc:
+        raise ConfigError(f"cannot decompress: {type(exc).__name__}({exc})") from None
