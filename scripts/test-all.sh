@@ -36,6 +36,9 @@ python -m mypy.stubtest avrobridge._native --concise
 step "Kafka: fetch the broker jars from Maven Central"
 python tests/kafka_harness/broker.py fetch
 
+step "Java: build the Apache Avro Java program of the container-file interop tests (cached)"
+python tests/ocf_interop/harness.py build
+
 step "pytest: every test on both backends, against a real Kafka broker"
 python -m pytest -q tests
 

@@ -21,6 +21,8 @@ from .compat import (
 from .errors import (
     AvroBridgeError,
     ConfigError,
+    ContainerError,
+    ContainerIOError,
     DecodeError,
     EncodeError,
     FramingError,
@@ -35,6 +37,8 @@ decode = impl.decode
 encode_many = impl.encode_many
 decode_many = impl.decode_many
 Transcoder = impl.Transcoder
+ContainerReader = impl.ContainerReader
+ContainerWriter = impl.ContainerWriter
 
 __all__ = [
     "BACKEND",
@@ -42,6 +46,10 @@ __all__ = [
     "Compatibility",
     "CompatibilityLevel",
     "ConfigError",
+    "ContainerError",
+    "ContainerIOError",
+    "ContainerReader",
+    "ContainerWriter",
     "DecodeError",
     "EncodeError",
     "FramingError",

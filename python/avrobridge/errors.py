@@ -13,6 +13,8 @@ __all__ = [
     "AvroBridgeError",
     "BridgeError",
     "ConfigError",
+    "ContainerError",
+    "ContainerIOError",
     "DecodeError",
     "EncodeError",
     "FramingError",
@@ -86,6 +88,41 @@ class EncodeError(_DataError):
 
 class FramingError(DecodeError):
     """A record is not in the Confluent wire format (magic byte 0 + 4-byte schema id)."""
+
+
+class ContainerError(DecodeError):
+    """An Avro object container file (``.avro``) is malformed, or a record in it does not
+    decode. ``file`` names the file, ``offset`` is the byte offset in it (of the bad bytes, or
+    of the block holding a bad record), ``block`` the block's index (None in the header),
+    ``index`` the record's index within the block and ``path`` the data path inside it."""
+
+    def __init__(
+        self,
+        message: str,
+        offset: int | None = None,
+        path: str | None = None,
+        index: int | None = None,
+        file: str | None = None,
+        block: int | None = None,
+    ) -> None:
+        super().__init__(message, offset, path, index)
+        self.file = file
+        self.block = block
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            type(self),
+            (self.message, self.offset, self.path, self.index, self.file, self.block),
+        )
+
+
+class ContainerIOError(AvroBridgeError, OSError):
+    """A container file could not be opened, read, written or synced (also an
+    :class:`OSError`, with ``errno`` and ``filename`` where the system gave them; the
+    original exception is the ``__cause__``)."""
 
 
 class ConfigError(AvroBridgeError, ValueError):

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod compat;
+pub mod container;
 pub mod error;
 pub mod framing;
 pub mod resolve;

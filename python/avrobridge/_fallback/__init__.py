@@ -6,7 +6,8 @@ Rust decoder, ``codec`` the Rust encoder's checks and union choice; fastavro rea
 the bytes once those have passed. Schema resolution is ours too: ``resolve`` builds the
 writer -> reader plan of ``rust/src/resolve.rs``, ``transcode`` applies it to bytes as
 ``rust/src/transcode.rs`` does, and ``compat`` is the Java compatibility check of
-``rust/src/compat.rs``.
+``rust/src/compat.rs``. ``container_read``/``container_write`` frame object container files
+as ``rust/src/container/`` does (fastavro reads and writes the records).
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ from .api import (
     reader_writer_incompatibilities,
 )
 from .batch import BatchSpec, ConvertedBatch, convert_batch
+from .container_codecs import _compress, _decompress
+from .container_read import ContainerReader
+from .container_write import ContainerWriter
 
 __all__ = [
     "BatchSpec",
+    "ContainerReader",
+    "ContainerWriter",
     "ConvertedBatch",
     "Schema",
     "Transcoder",
     "__version__",
+    "_compress",
+    "_decompress",
     "_schema_from_parts",
     "convert_batch",
     "decode",

@@ -163,16 +163,20 @@ class Schema:
 
     def _prepare(self, datum: Any) -> Any:
         if self._parsed.recursive:
-            with _deep_recursion():
+            with deep_recursion():
                 return codec.prepare(self._parsed.root, datum, 0)
         return codec.prepare(self._parsed.root, datum, 0)
 
     def _decode(self, data: bytes) -> Any:
         if self._parsed.recursive:
-            with _deep_recursion():
+            with deep_recursion():
                 wirecheck.check(self._parsed.root, data)
         else:
             wirecheck.check(self._parsed.root, data)
+        return self._read(data)
+
+    def _read(self, data: bytes) -> Any:
+        """Reads a datum that has passed ``wirecheck``."""
         read_schema = self._read_schema
         if read_schema is None:
             read_schema = fastavro.parse_schema(_s.fastavro_schema(self._parsed.root, logical=True))
@@ -237,7 +241,7 @@ _saved_limit = 0
 
 
 @contextmanager
-def _deep_recursion() -> Iterator[None]:
+def deep_recursion() -> Iterator[None]:
     global _deep_users, _saved_limit
     with _deep_lock:
         if _deep_users == 0:
@@ -296,7 +300,7 @@ def _as_schema(obj: Any) -> Schema:
     return obj if isinstance(obj, Schema) else Schema(obj)
 
 
-def _encode_error(exc: Exception, index: int | None) -> EncodeError:
+def encode_error(exc: Exception, index: int | None) -> EncodeError:
     """The EncodeError Rust raises for a failure (``__cause__`` set for Python ones)."""
     if isinstance(exc, codec.EncodeFailure):
         path = exc.path()
@@ -312,7 +316,7 @@ def _encode_error(exc: Exception, index: int | None) -> EncodeError:
     return error
 
 
-def _decode_error(exc: Exception, index: int | None) -> DecodeError:
+def decode_error(exc: Exception, index: int | None) -> DecodeError:
     """The DecodeError Rust raises for a failure: ours at their offset, Python ones at 0."""
     if isinstance(exc, wirecheck.WireError):
         path = exc.path()
@@ -331,7 +335,7 @@ def encode(schema: Any, datum: Any) -> bytes:
     try:
         return s._encode(datum)
     except Exception as exc:
-        error = _encode_error(exc, None)
+        error = encode_error(exc, None)
     # Raised outside the except block: no __context__, like exceptions raised from Rust.
     raise error
 
@@ -347,7 +351,7 @@ def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int |
         try:
             return writer._decode(data)
         except Exception as exc:
-            error: Exception = _decode_error(exc, index)
+            error: Exception = decode_error(exc, index)
         raise error
     try:
         plan = _cached_plan(writer, reader)
@@ -357,7 +361,7 @@ def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int |
         try:
             resolved = _transcode(writer, reader, plan, data)
         except Exception as exc:
-            error = _decode_error(exc, index)
+            error = decode_error(exc, index)
         else:
             return _decode_one(reader, None, resolved, index)
         raise error
@@ -396,7 +400,7 @@ def encode_many(schema: Any, data: Iterable[Any]) -> list[bytes]:
         try:
             out.append(s._encode(item))
         except Exception as exc:
-            failures.append((index, _encode_error(exc, index)))
+            failures.append((index, encode_error(exc, index)))
             out.append(None)
     if failures:
         _raise_batch(out, failures)
@@ -451,7 +455,7 @@ def _cached_plan(writer: Schema, reader: Schema) -> resolve.Plan:
 
 def _transcode(writer: Schema, reader: Schema, plan: resolve.Plan, data: bytes) -> bytes:
     if writer._parsed.recursive or reader._parsed.recursive:
-        with _deep_recursion():
+        with deep_recursion():
             return transcode.transcode(plan, data)
     return transcode.transcode(plan, data)
 
@@ -574,7 +578,7 @@ class Transcoder:
         try:
             return self._run(bytes(data))
         except Exception as exc:
-            error = _decode_error(exc, None)
+            error = decode_error(exc, None)
         raise error
 
     def transcode_many(self, items: Any) -> BatchResult:
@@ -587,7 +591,7 @@ class Transcoder:
             try:
                 outputs.append(self._run(item))
             except Exception as exc:
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
         return outputs, errors
 
@@ -617,10 +621,10 @@ class Transcoder:
             except wirecheck.WireError as exc:
                 # Offsets in framed records count the 5-byte header too.
                 exc.offset += _HEADER_LEN
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
             except Exception as exc:
-                errors.append((index, _decode_error(exc, index)))
+                errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
         return outputs, errors
 

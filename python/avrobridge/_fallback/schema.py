@@ -766,6 +766,11 @@ def _min_size(node: Node, visiting: list[Node]) -> int:
     return 1
 
 
+def min_size(node: Node) -> int:
+    """The fewest bytes any value of ``node`` takes (Rust ``Schema::min_size``)."""
+    return _min_size(node, [])
+
+
 def _fixed_size(node: Node, visiting: list[Node]) -> int | None:
     """Rust ``Schema::fixed_size``: the size every value of ``node`` takes when it is always
     the same and the bytes need no validation."""

@@ -325,3 +325,9 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
             e.segments.append(f.name)
             raise
     return pos
+
+
+def skip_datum(root: Node, data: bytes, pos: int) -> int:
+    """Walks the datum at ``pos`` of ``data`` as the transcoder does (``transcode::walk``, the
+    container reader's record split); returns where it ends."""
+    return walk(_w._State(data), root, pos, True, 0)

@@ -412,3 +412,10 @@ def check(root: Node, data: bytes) -> None:
     pos = _walk(st, root, 0, 0)
     if pos < len(data):
         raise WireError(f"{len(data) - pos} trailing bytes after the datum", pos)
+
+
+def datum_end(root: Node, data: bytes, pos: int) -> int:
+    """Checks the datum at ``pos`` of ``data`` as ``check`` does; returns where it ends
+    (records in a container block follow one another). Offsets in errors count from the
+    start of ``data``."""
+    return _walk(_State(data), root, pos, 0)

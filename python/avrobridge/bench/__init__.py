@@ -16,7 +16,8 @@ Use from Python::
 from __future__ import annotations
 
 from .cli import add_bench_command, bench_command
-from .runner import BenchError, BenchOptions, BenchReport, Measurement, run_bench
+from .results import BenchReport, Measurement
+from .runner import BenchError, BenchOptions, run_bench
 
 __all__ = [
     "BenchError",

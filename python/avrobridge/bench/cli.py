@@ -11,17 +11,20 @@ from typing import Any
 from rich.console import Console
 
 from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
-from .impls import IMPLEMENTATIONS, MODES, OPERATIONS
+from .impls import FILE_OPERATIONS, IMPLEMENTATIONS, MODES, OPERATIONS
 from .report import PlotUnavailable, check_plot_available, plot, render, to_json
 from .runner import BenchError, BenchFailed, BenchOptions, run_bench
 
 DESCRIPTION = """\
-Generate records for a schema and measure decode, encode, resolve (decode with a reader
-schema) and transcode (framed writer bytes -> framed reader bytes), one record at a time and
-in batches, for avrobridge (native and fastavro backends), fastavro (the baseline of every
-ratio), the avro package and confluent-kafka's AvroSerializer/AvroDeserializer. Every
-implementation's output is checked against fastavro's before it is timed; what an
-implementation cannot do is listed as skipped, with the reason."""
+Generate records for a schema (or take real ones: --data FILE.avro, --data-topic TOPIC) and
+measure decode, encode, resolve (decode with a reader schema) and transcode (framed writer
+bytes -> framed reader bytes), one record at a time and in batches, for avrobridge (native
+and fastavro backends), fastavro (the baseline of every ratio), the avro package and
+confluent-kafka's AvroSerializer/AvroDeserializer; and read and write whole Avro container
+files per codec. Every implementation's output is checked against fastavro's before it is
+timed; what an implementation cannot do is listed as skipped, with the reason."""
+
+CODECS = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
 
 
 def _positive(text: str) -> int:
@@ -53,6 +56,28 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--schema", type=Path, metavar="FILE", help="writer schema (.avsc; default: Employee)"
+    )
+    data = bench.add_argument_group("real records instead of generated ones")
+    data.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE.avro",
+        help="records from an Avro container file (up to --records; its header has the schema)",
+    )
+    data.add_argument(
+        "--data-topic",
+        metavar="TOPIC",
+        help="records sampled from a topic of Confluent-framed Avro (needs --bootstrap-servers "
+        "and --registry; those of the most common schema id are used)",
+    )
+    data.add_argument(
+        "--sample",
+        type=_positive,
+        metavar="N",
+        help="records to sample from --data-topic (default: --records)",
+    )
+    data.add_argument(
+        "--bootstrap-servers", metavar="HOST:PORT", help="the Kafka cluster of --data-topic"
     )
     bench.add_argument(
         "--reader-schema",
@@ -90,10 +115,19 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--operations",
-        type=_choices(OPERATIONS),
+        type=_choices(OPERATIONS + FILE_OPERATIONS),
         default=list(OPERATIONS),
         metavar="LIST",
-        help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all)",
+        help=f"comma-separated subset of {','.join(OPERATIONS + FILE_OPERATIONS)} (default "
+        f"{','.join(OPERATIONS)}; read and write: whole container files, per codec)",
+    )
+    bench.add_argument(
+        "--codecs",
+        type=_choices(CODECS),
+        default=list(BenchOptions.codecs),
+        metavar="LIST",
+        help=f"codecs of the file operations, of {','.join(CODECS)} "
+        f"(default {','.join(BenchOptions.codecs)})",
     )
     bench.add_argument(
         "--modes",
@@ -146,6 +180,11 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         registry=args.registry,
         kafka=args.kafka,
         kafka_records=args.kafka_records,
+        data=args.data,
+        data_topic=args.data_topic,
+        sample=args.sample,
+        bootstrap_servers=args.bootstrap_servers,
+        codecs=args.codecs,
     )
 
 

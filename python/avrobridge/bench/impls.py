@@ -22,6 +22,10 @@ from types import ModuleType
 from typing import Any
 
 OPERATIONS = ("decode", "encode", "resolve", "transcode")
+#: Operations on whole container files (bench/files.py), per codec.
+FILE_OPERATIONS = ("read", "write")
+#: The implementations of the file operations (fastavro.reader/writer is the baseline).
+FILE_IMPLEMENTATIONS = ("native", "avrobridge-fastavro", "fastavro")
 MODES = ("one", "batch")
 #: Every implementation, in table order; ``fastavro`` is the baseline of every ratio.
 IMPLEMENTATIONS = ("native", "avrobridge-fastavro", "fastavro", "avro", "confluent-kafka")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .impls import BASELINE, IMPLEMENTATIONS, LABELS, MODES, OPERATIONS
-from .runner import BenchReport, Measurement
+from .results import BenchReport, FileMeasurement, Measurement
 
 PLOT_HINT = "pip install 'avrobridge[plot]' (or pip install matplotlib)"
 #: One colour per implementation, the same in every group of the chart.
@@ -144,10 +144,61 @@ def bridge_table(report: BenchReport) -> Table | None:
     return table
 
 
+def files_table(report: BenchReport) -> Table | None:
+    if not report.files:
+        return None
+    table = Table(
+        title="container files: a whole file read into records, or records written into one",
+        title_justify="left",
+        caption=(
+            f"{report.workload.records:,} records; ratios against fastavro.reader/writer; "
+            "MB/s counts the file's bytes (each reader reads the file fastavro wrote; blocks "
+            "of 64,000 bytes)"
+        ),
+        caption_justify="left",
+    )
+    for name, justify in (
+        ("operation", "left"),
+        ("implementation", "left"),
+        ("records/s", "right"),
+        ("MB/s", "right"),
+        (f"vs {BASELINE}", "right"),
+        ("note", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    groups: dict[tuple[str, str], list[FileMeasurement]] = {}
+    for f in report.files:
+        groups.setdefault((f.operation, f.codec), []).append(f)
+    for n, ((operation, codec), rows) in enumerate(groups.items()):
+        if n:
+            table.add_section()
+        label = f"{operation}, {codec} ({rows[0].file_bytes / 1e6:,.1f} MB)"
+        for i, f in enumerate(rows):
+            if f.skipped:
+                note = Text(f"skipped: {f.note or 'not measured'}", style="yellow")
+                shown = Text(f.label, style="dim")
+                table.add_row(label if i == 0 else "", shown, "—", "—", "—", note)
+                continue
+            style = "bold" if f.implementation == "native" else ""
+            table.add_row(
+                label if i == 0 else "",
+                Text(f.label, style=style),
+                _rate(f.records_per_s),
+                _rate(f.mb_per_s, 1),
+                Text(_ratio(f.ratio), style=style),
+                Text(f.note or "", style="dim"),
+            )
+    return table
+
+
 def render(report: BenchReport, console: Console) -> None:
     """The header and the tables."""
     console.print(Group(*(Text(line) for line in header_lines(report))))
-    console.print(codec_table(report))
+    if report.results:
+        console.print(codec_table(report))
+    files = files_table(report)
+    if files is not None:
+        console.print(files)
     bridge = bridge_table(report)
     if bridge is not None:
         console.print(bridge)
@@ -189,6 +240,13 @@ def plot(report: BenchReport, path: Path) -> None:
             if rows:
                 label = f"{operation}\n" + ("one record" if mode == "one" else "batch")
                 groups.append((label, {m.implementation: (m.records_per_s, m.ratio) for m in rows}))
+    files: dict[str, dict[str, tuple[float | None, float | None]]] = {}
+    for f in report.files:
+        files.setdefault(f"{f.operation} file\n{f.codec}", {})[f.implementation] = (
+            f.records_per_s,
+            f.ratio,
+        )
+    groups.extend(files.items())
     series = [k for k in IMPLEMENTATIONS if any(k in g for _, g in groups)]
     if report.bridge:
         bridge = {BRIDGE_COLORS[b.mode]: (b.records_per_s, b.ratio) for b in report.bridge}

@@ -10,18 +10,17 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import Schema, Transcoder
-from ..data import schema_text
-from ..datagen import DataGenerator
 from ..errors import AvroBridgeError
+from . import sources
 from .impls import (
     BASELINE,
+    FILE_OPERATIONS,
     IMPLEMENTATIONS,
-    LABELS,
     MODES,
     OPERATIONS,
     FastavroImpl,
@@ -31,7 +30,12 @@ from .impls import (
     Workload,
     build,
 )
-from .machine import MachineInfo, machine_info
+from .machine import machine_info
+from .results import (
+    BenchReport,
+    Measurement,
+    WorkloadInfo,
+)
 from .timing import Timing, frozen_heap, time_batch, time_one
 
 Progress = Callable[[str], None]
@@ -63,140 +67,13 @@ class BenchOptions:
     kafka: str | None = None
     kafka_records: int = 100_000
     kafka_partitions: int = 3
-
-
-@dataclass
-class Measurement:
-    operation: str
-    mode: str
-    implementation: str
-    timing: Timing | None = None
-    bytes_per_record: float = 0.0
-    ratio: float | None = None
-    note: str | None = None
-
-    @property
-    def skipped(self) -> bool:
-        return self.timing is None
-
-    @property
-    def label(self) -> str:
-        return LABELS.get(self.implementation, self.implementation)
-
-    @property
-    def records_per_s(self) -> float | None:
-        return self.timing.records_per_s if self.timing else None
-
-    @property
-    def mb_per_s(self) -> float | None:
-        if self.timing is None:
-            return None
-        return self.timing.records_per_s * self.bytes_per_record / 1e6
-
-    @property
-    def us_per_record(self) -> float | None:
-        return self.timing.us_per_record if self.timing else None
-
-    def to_json(self) -> dict[str, Any]:
-        t = self.timing
-        return {
-            "operation": self.operation,
-            "mode": self.mode,
-            "implementation": self.implementation,
-            "label": self.label,
-            "records_per_s": t.records_per_s if t else None,
-            "mb_per_s": self.mb_per_s,
-            "us_per_record": t.us_per_record if t else None,
-            "ratio_to_fastavro": self.ratio,
-            "records_per_repetition": t.records if t else None,
-            "median_ns": t.median_ns if t else None,
-            "repetitions": t.repetitions if t else None,
-            "bytes_per_record": self.bytes_per_record,
-            "skipped": t is None,
-            "note": self.note,
-        }
-
-
-@dataclass
-class BridgeMeasurement:
-    mode: str  # passthrough | avrobridge | fastavro
-    records: int
-    seconds: float | None = None
-    #: CPU time of the process (every thread) while the mode ran.
-    cpu_seconds: float | None = None
-    ratio: float | None = None
-    note: str | None = None
-
-    @property
-    def records_per_s(self) -> float | None:
-        return self.records / self.seconds if self.seconds else None
-
-    @property
-    def cpu_us_per_record(self) -> float | None:
-        if self.cpu_seconds is None or not self.records or self.seconds is None:
-            return None
-        return self.cpu_seconds / self.records * 1e6
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "records": self.records,
-            "seconds": self.seconds,
-            "records_per_s": self.records_per_s,
-            "cpu_seconds": self.cpu_seconds,
-            "cpu_us_per_record": self.cpu_us_per_record,
-            "ratio_to_fastavro": self.ratio,
-            "skipped": self.seconds is None,
-            "note": self.note,
-        }
-
-
-@dataclass
-class WorkloadInfo:
-    schema: str
-    schema_name: str | None
-    schema_type: str
-    reader_schema: str | None
-    reader_name: str | None
-    records: int
-    seed: int
-    bytes_per_record: float
-
-    def describe(self) -> str:
-        name = self.schema_name or f"a {self.schema_type} schema"
-        reader = (
-            f"reader schema {self.reader_schema} ({self.reader_name})"
-            if self.reader_schema
-            else "reader schema: the same (identity resolution)"
-        )
-        return (
-            f"{name} from {self.schema}: {self.records:,} generated records of "
-            f"{self.bytes_per_record:,.0f} bytes on average (seed {self.seed}); {reader}"
-        )
-
-
-@dataclass
-class BenchReport:
-    machine: MachineInfo
-    workload: WorkloadInfo
-    results: list[Measurement]
-    bridge: list[BridgeMeasurement] = field(default_factory=list)
-    bridge_setup: str | None = None
-    elapsed_s: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "machine": self.machine.to_json(),
-            "workload": vars(self.workload),
-            "baseline": BASELINE,
-            "results": [m.to_json() for m in self.results],
-            "bridge": (
-                {"setup": self.bridge_setup, "results": [b.to_json() for b in self.bridge]}
-                if self.bridge_setup
-                else None
-            ),
-            "elapsed_s": self.elapsed_s,
-        }
+    #: Real records instead of generated ones: a container file, or a topic sample.
+    data: Path | None = None
+    data_topic: str | None = None
+    sample: int | None = None
+    bootstrap_servers: str | None = None
+    #: Codecs of the container-file read/write operations.
+    codecs: Sequence[str] = ("null", "deflate", "snappy", "zstandard")
 
 
 # -- comparing results ------------------------------------------------------------------
@@ -248,15 +125,6 @@ class CheckFailed(Exception):
 # -- the run ----------------------------------------------------------------------------
 
 
-def _load(path: Path | None) -> tuple[str, str]:
-    if path is None:
-        return "built-in Employee schema", schema_text("employee")
-    try:
-        return str(path), path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BenchError(f"cannot read schema file {path}: {exc}") from None
-
-
 @contextlib.contextmanager
 def _registry(options: BenchOptions, needed: bool) -> Iterator[tuple[str | None, str | None]]:
     """(registry URL or None, why there is none)."""
@@ -288,18 +156,53 @@ def _register(url: str, subject: str, text: str) -> int:
     return int(client.register_schema(subject, RegistrySchema(text, "AVRO")))
 
 
+def _read_schema(path: Path) -> tuple[str, str]:
+    try:
+        return sources.read_schema_file(path)
+    except sources.SourceError as exc:
+        raise BenchError(str(exc)) from None
+
+
+def _records(options: BenchOptions, say: Progress) -> sources.Records:
+    """The records to run on: generated, read from --data or sampled from --data-topic."""
+    if options.records < 1:
+        raise BenchError("--records must be at least 1")
+    if options.data is not None and options.data_topic is not None:
+        raise BenchError("--data and --data-topic exclude each other")
+    if (options.data or options.data_topic) and options.schema is not None:
+        raise BenchError("--schema does not go with --data or --data-topic: the data has one")
+    try:
+        if options.data is not None:
+            say(f"reading up to {options.records:,} records from {options.data}")
+            return sources.from_file(options.data, options.records)
+        if options.data_topic is not None:
+            bootstrap = options.bootstrap_servers or options.kafka
+            if bootstrap is None:
+                raise BenchError("--data-topic needs --bootstrap-servers (or --kafka)")
+            if options.registry is None:
+                raise BenchError("--data-topic needs --registry, where its schemas are")
+            sample = options.sample or options.records
+            say(f"sampling {sample:,} records from {options.data_topic}")
+            return sources.from_topic(bootstrap, options.data_topic, sample, options.registry)
+        say(f"generating {options.records:,} records")
+        return sources.generated(options.schema, options.records, options.seed)
+    except sources.SourceError as exc:
+        raise BenchError(str(exc)) from None
+
+
 def prepare_workload(
     options: BenchOptions, registry_url: str | None, progress: Progress
 ) -> tuple[Workload, WorkloadInfo, str | None]:
     """The generated records and fastavro's results (and why the registry is unusable)."""
     import fastavro
 
-    schema_label, writer_text = _load(options.schema)
+    records = _records(options, say=progress)
+    schema_label, writer_text = records.label, records.writer_text
     reader_label, reader_text = (
-        _load(options.reader_schema) if options.reader_schema else (None, writer_text)
+        _read_schema(options.reader_schema) if options.reader_schema else (None, writer_text)
     )
     try:
-        writer = Schema(writer_text)
+        writer = Schema(writer_text, validate_defaults=records.origin == "generated")
     except AvroBridgeError as exc:
         raise BenchError(f"{schema_label}: {exc}") from None
     try:
@@ -307,8 +210,6 @@ def prepare_workload(
         Transcoder(writer, reader)
     except AvroBridgeError as exc:
         raise BenchError(f"{reader_label}: {exc}") from None
-    if options.records < 1:
-        raise BenchError("--records must be at least 1")
 
     token = uuid.uuid4().hex[:8]
     writer_topic = f"avrobridge-bench-{token}-writer"
@@ -322,11 +223,7 @@ def prepare_workload(
             registry_problem = f"registry {registry_url}: {exc}"
             registry_url = None
 
-    progress(f"generating {options.records:,} records")
-    try:
-        values = DataGenerator(writer, options.seed).generate_many(options.records)
-    except ValueError as exc:  # a schema without finite values
-        raise BenchError(f"{schema_label}: {exc}") from None
+    values = records.values
     w_json, r_json = json.loads(writer_text), json.loads(reader_text)
     fw = fastavro.parse_schema(w_json)
     bodies = []
@@ -355,9 +252,11 @@ def prepare_workload(
         schema_type=writer.type,
         reader_schema=reader_label,
         reader_name=reader.name if options.reader_schema else None,
-        records=options.records,
+        records=len(values),
         seed=options.seed,
         bytes_per_record=sum(map(len, bodies)) / len(bodies),
+        origin=records.origin,
+        note=records.note,
     )
     return w, info, registry_problem
 
@@ -457,6 +356,10 @@ def run_bench(options: BenchOptions, progress: Progress | None = None) -> BenchR
             raise BenchFailed(registry_problem)
         results = measure_codecs(options, w, say, registry_problem or why_not)
         report = BenchReport(machine_info(), info, results)
+        if set(options.operations) & set(FILE_OPERATIONS):
+            from .files import measure_files
+
+            report.files = measure_files(options, w, say)
         if options.kafka is not None:
             assert w.registry_url is not None
             from .kafka import run_bridge_bench

@@ -91,9 +91,11 @@ def time_batch(
     repetitions: int = 5,
     min_repetitions: int = 3,
     budget_s: float = 2.0,
+    records: int | None = None,
 ) -> Timing:
     """One call on the whole batch per repetition: ``repetitions`` of them, or fewer (never
-    below ``min_repetitions``) once ``budget_s`` is spent."""
+    below ``min_repetitions``) once ``budget_s`` is spent. A repetition handles ``records``
+    records (default: one per item)."""
     samples: list[int] = []
     spent = 0
     _freeze()
@@ -106,4 +108,5 @@ def time_batch(
         spent += elapsed
         if len(samples) >= min_repetitions and spent > budget_s * 1e9:
             break
-    return Timing(len(items), int(statistics.median(samples)), len(samples))
+    count = len(items) if records is None else records
+    return Timing(count, int(statistics.median(samples)), len(samples))

@@ -29,6 +29,18 @@ pub(crate) fn decode_datum<'py>(
     Ok(value)
 }
 
+/// Decodes the datum at the start of `data` and returns it with the number of bytes it took
+/// (records in a container block follow one another).
+pub(crate) fn decode_prefix<'py>(
+    py: Python<'py>,
+    plan: &Plan,
+    data: &[u8],
+) -> FResult<(Bound<'py, PyAny>, usize)> {
+    let mut reader = Reader::new(data);
+    let value = decode_value(py, plan, plan.root, &mut reader, 0)?;
+    Ok((value, reader.pos()))
+}
+
 #[inline]
 fn owned<'py>(py: Python<'py>, ptr: *mut ffi::PyObject) -> FResult<Bound<'py, PyAny>> {
     // SAFETY: `ptr` is a new reference (or NULL with an exception set) from a C-API call.

@@ -10,6 +10,9 @@ pyo3::import_exception!(avrobridge.errors, SchemaResolutionError);
 pyo3::import_exception!(avrobridge.errors, DecodeError);
 pyo3::import_exception!(avrobridge.errors, EncodeError);
 pyo3::import_exception!(avrobridge.errors, FramingError);
+pyo3::import_exception!(avrobridge.errors, ConfigError);
+pyo3::import_exception!(avrobridge.errors, ContainerError);
+pyo3::import_exception!(avrobridge.errors, ContainerIOError);
 
 /// A failure inside the bindings: ours, or one raised by Python code we called (a
 /// `MemoryError`, a broken `__index__`, a datetime out of range...).

@@ -2,6 +2,10 @@
 //! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
 
 mod batch;
+mod container_codecs;
+mod container_io;
+mod container_reader;
+mod container_writer;
 mod decoder;
 mod encoder;
 mod errors;
@@ -40,7 +44,7 @@ fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 impl PySchema {
-    fn build(
+    pub(crate) fn build(
         py: Python<'_>,
         text: String,
         references: Vec<String>,
@@ -293,10 +297,10 @@ fn decode<'py>(
 /// Pauses Python's cyclic GC while a batch builds many containers: every few hundred new
 /// dicts would otherwise trigger a collection that walks all results built so far, making a
 /// large batch quadratic. The previous state is restored on drop.
-struct GcPause(bool);
+pub(crate) struct GcPause(bool);
 
 impl GcPause {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // SAFETY: GIL held; plain C-API calls.
         GcPause(unsafe { pyo3::ffi::PyGC_Disable() } != 0)
     }
@@ -422,5 +426,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::PyBatchSpec>()?;
     m.add_class::<batch::PyConvertedBatch>()?;
     m.add_function(wrap_pyfunction!(batch::convert_batch, m)?)?;
+    m.add_class::<container_reader::PyContainerReader>()?;
+    m.add_class::<container_writer::PyContainerWriter>()?;
+    m.add_function(wrap_pyfunction!(container_codecs::_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(container_codecs::_decompress, m)?)?;
     Ok(())
 }
