@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod compat;
 pub mod error;
 pub mod framing;
+pub mod matching;
 pub mod resolve;
 pub mod schema;
 pub mod transcode;
