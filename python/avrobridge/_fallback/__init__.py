@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .._version import __version__
 from .api import (
+    DEFAULT_MAX_ZERO_BYTE_ITEMS,
     Schema,
     Transcoder,
     _schema_from_parts,
@@ -25,6 +26,7 @@ from .api import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
     "Schema",
     "Transcoder",
     "__version__",
