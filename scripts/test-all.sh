@@ -36,6 +36,9 @@ python -m mypy.stubtest avrobridge._native --concise
 step "Kafka: fetch the broker jars from Maven Central"
 python tests/kafka_harness/broker.py fetch
 
+step "Java: fetch Apache Avro from Maven Central (the oracle of the resolution tests)"
+python tests/java_oracle/oracle.py fetch
+
 step "pytest: every test on both backends, against a real Kafka broker"
 python -m pytest -q tests
 
