@@ -14,8 +14,6 @@ Command line, for developers::
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -30,10 +28,13 @@ from typing import Any
 
 import pytest
 
+if not __package__:  # run as a script: the tests folder holds kafka_harness
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kafka_harness.broker import ENV_CACHE, file_lock, java_executable, text_tail
+
 HERE = Path(__file__).resolve().parent
 POM_PATH = HERE / "pom.xml"
 SOURCE_PATH = HERE / "AvroOracle.java"
-ENV_CACHE = "AVROBRIDGE_KAFKA_CACHE"  # the Kafka harness's cache root, shared
 _MARKER_NAME = "fetched.ok"
 
 
@@ -41,32 +42,6 @@ def cache_dir() -> Path:
     root = os.environ.get(ENV_CACHE)
     base = Path(root).expanduser() if root else Path.home() / ".cache" / "avrobridge"
     return base / "avro-java"
-
-
-def _tail(text: str, lines: int = 40) -> str:
-    return "\n".join(text.splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Exclusive lock, so that parallel test processes do not fetch into the same cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
-    java = shutil.which("java")
-    if java is None:
-        raise RuntimeError("no 'java' on PATH and JAVA_HOME is not set")
-    return java
 
 
 def fetch_jars() -> Path:
@@ -85,7 +60,7 @@ def fetch_jars() -> Path:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise RuntimeError("cannot fetch Apache Avro Java: 'mvn' (Apache Maven) is not on PATH")
-    with _file_lock(root / ".lock"):
+    with file_lock(root / ".lock"):
         if cached():
             return libs
         staging = root / "libs.tmp"
@@ -105,7 +80,7 @@ def fetch_jars() -> Path:
             shutil.rmtree(staging, ignore_errors=True)
             raise RuntimeError(
                 f"fetching Apache Avro Java with Maven failed (exit code {proc.returncode}):\n"
-                f"{_tail(proc.stdout)}"
+                f"{text_tail(proc.stdout)}"
             )
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
@@ -130,7 +105,7 @@ class JavaAvro:
     def __init__(self, libs: Path) -> None:
         self._lock = threading.Lock()
         self._proc = subprocess.Popen(
-            [_java(), "-cp", f"{libs}/*", str(SOURCE_PATH)],
+            [java_executable(), "-cp", f"{libs}/*", str(SOURCE_PATH)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -146,7 +121,7 @@ class JavaAvro:
             line = self._proc.stdout.readline()
         if not line:
             err = self._proc.stderr.read() if self._proc.stderr else ""
-            raise RuntimeError(f"the Java Avro oracle stopped:\n{_tail(err)}")
+            raise RuntimeError(f"the Java Avro oracle stopped:\n{text_tail(err)}")
         answer: dict[str, Any] = json.loads(line)
         if "schema_error" in answer:
             raise SchemaRefused(answer["schema_error"])
