@@ -184,8 +184,8 @@ def add_decoys(draw: st.DrawFn, reader: JSON) -> JSON:
     records of the same unqualified name in other namespaces, one that resolves (only fields
     with defaults) or one that cannot (a field without default), before or instead of the
     exact record. Enums and fixeds keep their exact branch (Java would not look further).
-    Only fields without defaults change, and none of a record a default may hold, so every
-    default keeps its meaning."""
+    A field's default keeps its meaning: the branch it is read with stays first, and no record
+    a default may hold changes."""
     reader = copy.deepcopy(reader)
     records, _ = _records_and_enums(reader)
     under_defaults = _records_under_defaults(records)
@@ -224,14 +224,18 @@ def add_decoys(draw: st.DrawFn, reader: JSON) -> JSON:
         if _short(rec["name"]) in under_defaults:
             continue
         for f in rec["fields"]:
-            if "default" in f or f["name"].startswith("added_") or not draw(st.booleans()):
+            if f["name"].startswith("added_") or not draw(st.booleans()):
                 continue
             t = f["type"]
             branches = list(t) if isinstance(t, list) else [t]
             taken = {k for k in map(_kind, branches) if k is not None}
             new: list[JSON] = []
-            for b in branches:
+            for i, b in enumerate(branches):
                 decoys, may_drop = decoys_for(b, taken)
+                if "default" in f and i == 0:
+                    # A default is read with the union's first branch (Java): it stays first.
+                    new.extend([b, *draw(st.permutations(decoys))])
+                    continue
                 keep = not (may_drop and draw(st.booleans()))
                 group = [*decoys, b] if keep else decoys
                 new.extend(draw(st.permutations(group)) if group else [b])
@@ -279,3 +283,49 @@ def _records_under_defaults(records: list[dict[str, Any]]) -> set[str]:
             if "default" in f:
                 walk(f["type"])
     return found
+
+
+#: Field types no writer primitive promotes to from the others (a breaking change).
+_UNRELATED = {
+    "boolean": "string",
+    "int": "boolean",
+    "long": "int",
+    "float": "long",
+    "double": "float",
+    "string": "int",
+    "bytes": "double",
+    "null": "string",
+}
+
+
+@st.composite
+def break_reader(draw: st.DrawFn, reader: JSON) -> JSON:
+    """``reader`` with one change a checker must refuse (at least one record or enum of the
+    writer reached this way): a new field without a default, a primitive field turned into a
+    type no promotion reaches, or an enum that loses its last symbol and has no default."""
+    reader = copy.deepcopy(reader)
+    records, enums = _records_and_enums(reader)
+    under_defaults = _records_under_defaults(records)
+    choices = [r for r in records if _short(r["name"]) not in under_defaults]
+    kinds = ["field"] + (["type"] if choices else []) + (["symbol"] if enums else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "symbol":
+        enum = draw(st.sampled_from(enums))
+        if len(enum["symbols"]) > 1 and "default" not in enum:
+            enum["symbols"] = enum["symbols"][:-1]
+        return reader
+    if kind == "type":
+        rec = draw(st.sampled_from(choices))
+        plain = [
+            f
+            for f in rec["fields"]
+            if "default" not in f and isinstance(f["type"], str) and f["type"] in _UNRELATED
+        ]
+        if plain:
+            f = draw(st.sampled_from(plain))
+            f["type"] = _UNRELATED[f["type"]]
+        return reader
+    rec = draw(st.sampled_from(records))
+    position = draw(st.integers(0, len(rec["fields"])))
+    rec["fields"].insert(position, {"name": f"required_{len(rec['fields'])}", "type": "int"})
+    return reader

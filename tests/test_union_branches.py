@@ -25,7 +25,7 @@ import avrobridge
 import avrobridge._fallback as fallback
 import avrobridge._native as native
 from avrobridge.errors import DecodeError, SchemaError, SchemaResolutionError
-from evolution import add_decoys, evolve
+from evolution import add_decoys, break_reader, evolve
 from java_oracle.oracle import JavaAvro, SchemaRefused
 from strategies import assert_same, data_for, parse_model, schemas
 
@@ -99,6 +99,8 @@ def pairs(draw: st.DrawFn) -> tuple[Any, Any, list[Any]]:
     writer = draw(schemas(top="record", logical=True, errors=False, max_depth=4, budget=16))
     reader = draw(evolve(writer)) if draw(st.booleans()) else writer
     reader = draw(add_decoys(reader))
+    if draw(st.integers(0, 2)) == 0:
+        reader = draw(break_reader(reader))
     try:
         native.Schema(reader)
     except SchemaError:
@@ -137,20 +139,27 @@ def test_compatible_pairs_always_get_a_plan(case: Any) -> None:
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(pairs())
 def test_union_branches_are_read_as_java_reads_them(java_avro: JavaAvro, case: Any) -> None:
+    """Where both read a datum, the reader bytes are Java's. Where only one does, it is one of
+    the differences docs/resolution.md lists: avrobridge refuses up front a pair the checker
+    calls incompatible (Java fails only the records that reach the problem), refuses bytes
+    that are not UTF-8 as a string, and reads what the checker promises where Java's decoder
+    took a union branch that cannot be read."""
     writer, reader, values = case
     datas = [native.encode(writer, v) for v in values]
     try:
         expected = java_avro.resolve(text(writer), text(reader), datas)
     except SchemaRefused:
         reject()
+    compatible = avrobridge.check_compatibility(reader, writer).is_compatible
     for backend in BACKENDS:
         outcomes = _outcomes(backend, writer, reader, datas)
         for data, got, want in zip(datas, outcomes, expected, strict=True):
-            if isinstance(want, bytes):
+            if isinstance(want, bytes) and isinstance(got, bytes):
                 assert got == want, (data, got, want)
-            else:
-                # Java fails; so must avrobridge (a plan error or this record's DecodeError).
-                assert not isinstance(got, bytes), (data, got, want)
+            elif isinstance(want, bytes):
+                assert not compatible or "UTF-8" in str(got), (data, got, want)
+            elif isinstance(got, bytes):
+                assert compatible, (data, got, want)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
