@@ -39,6 +39,9 @@ python tests/kafka_harness/broker.py fetch
 step "Java: build the Apache Avro Java program of the container-file interop tests (cached)"
 python tests/ocf_interop/harness.py build
 
+step "Java: fetch Apache Avro from Maven Central (the oracle of the resolution tests)"
+python tests/java_oracle/oracle.py fetch
+
 step "pytest: every test on both backends, against a real Kafka broker"
 python -m pytest -q tests
 

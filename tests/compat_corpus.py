@@ -547,16 +547,37 @@ UNIONS = [
         ["double", "int"],
         "int",
         3,
-        note="the spec (and fastavro) take the FIRST reader branch that matches, promotion "
-        "included: double, giving 3.0; Java's resolver prefers the exact int branch",
+        expected=(3,),
+        note="Java's Resolver (and avrobridge) take the exact int branch before any promotion: 3; "
+        "the spec's first match (and fastavro) would take double, giving 3.0",
     ),
     ok(
         "union_first_match_string_before_bytes",
         ["string", "bytes"],
         "bytes",
         b"xy",
-        note="first matching branch is string (bytes -> string), giving 'xy'; Java would pick "
-        "the exact bytes branch and give b'xy'",
+        b"\xff\xfe",
+        expected=(b"xy", b"\xff\xfe"),
+        note="the exact bytes branch comes before the bytes -> string promotion (Java): b'xy', "
+        "and bytes that are not UTF-8 read fine; the spec's first match (fastavro) gives 'xy'",
+    ),
+    ok(
+        "union_exact_long_before_float",
+        ["float", "long"],
+        "long",
+        42,
+        expected=(42,),
+        note="issue 13: Java reads the long 42 through the exact long branch, not 42.0 as float",
+    ),
+    ok(
+        "union_writer_union_keeps_bytes_when_unions_differ",
+        ["string", "bytes", "int"],
+        ["string", "bytes"],
+        "s",
+        b"\xff",
+        expected=("s", b"\xff"),
+        note="each writer branch finds its exact reader branch also when the unions differ "
+        "(identical unions are copied branch for branch): bytes stay bytes",
     ),
     ok(
         "union_exact_match_when_first",
@@ -571,8 +592,56 @@ UNIONS = [
         "long",
         2**24 + 1,
         expected=(16777216.0,),
-        note="long -> first match float (not double), so the value is rounded to 32 bits; "
+        note="long -> first promotion float (not double), so the value is rounded to 32 bits; "
         "fastavro picks float too but keeps the unrounded Python float (spec wins)",
+    ),
+    ok(
+        "union_exact_full_name_before_short_name",
+        [
+            "null",
+            rec("Point", fld("x", "int"), fld("y", "int"), fld("z", "int")),
+            rec("Point", fld("x", "int"), fld("y", "int"), namespace="written"),
+        ],
+        rec("Point", fld("x", "int"), fld("y", "int"), namespace="written"),
+        {"x": 1, "y": 2},
+        expected=({"x": 1, "y": 2},),
+        note="issue 13: the branch with the writer's full name (written.Point) comes first; the "
+        "unqualified Point (z without default) would not resolve. fastavro takes Point and fails",
+    ),
+    ok(
+        "union_record_same_short_name_that_resolves",
+        [
+            "null",
+            rec("Point", fld("x", "int"), fld("z", "int"), namespace="a"),
+            rec("Point", fld("x", "int"), fld("z", "int", default=0), namespace="b"),
+        ],
+        rec("Point", fld("x", "int"), namespace="written"),
+        {"x": 1},
+        expected=({"x": 1, "z": 0},),
+        note="no exact full name: the record branch that resolves (b.Point), as Java's structural "
+        "match; a.Point lacks a default for z",
+    ),
+    ok(
+        "union_exact_name_unresolvable_then_same_short_name",
+        [
+            rec("Point", fld("x", "int"), fld("z", "int"), namespace="written"),
+            rec("Point", fld("x", "int"), namespace="other"),
+        ],
+        rec("Point", fld("x", "int"), namespace="written"),
+        {"x": 1},
+        expected=({"x": 1},),
+        note="Java takes the exact full name even though it cannot resolve (z has no default) "
+        "and fails every record; avrobridge goes on to the next candidate, other.Point, which "
+        "the checker also finds compatible",
+    ),
+    ok(
+        "union_enum_same_short_name_other_namespace",
+        ["null", enum("E", ["A", "B"], namespace="a")],
+        enum("E", ["A", "B"], namespace="b"),
+        "B",
+        expected=("B",),
+        note="names match by unqualified name (the checker says compatible); Java's resolver "
+        "looks for an enum only by full name and fails, avrobridge reads it",
     ),
     ok(
         "union_single_branch_reader",

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["kafka_harness.plugin"]
+pytest_plugins = ["kafka_harness.plugin", "java_oracle.oracle"]
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 

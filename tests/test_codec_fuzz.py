@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import resource
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -21,6 +23,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from avrobridge import DEFAULT_MAX_ZERO_BYTE_ITEMS
 from avrobridge.errors import DecodeError, EncodeError
 from strategies import JSON, Draw, assert_same, parse_model, schema_and_data, schemas, walk_nodes
 
@@ -320,6 +323,134 @@ def test_huge_counts_fail_fast_in_bounded_memory(
     assert peak < 64 * 2**20, f"Python allocations peaked at {peak / 2**20:.0f} MiB"
     assert growth < 128 * 2**20, f"max RSS grew by {growth / 2**20:.0f} MiB"
     assert info.value.offset is not None and 0 <= info.value.offset < len(data)
+
+
+# --------------------------------------------------------------------------------------
+# Zero-byte items: one budget per call
+# --------------------------------------------------------------------------------------
+
+EMPTY_RECORDS = {"type": "array", "items": EMPTY_RECORD}
+
+#: Runs in a fresh interpreter: decode_many of the items given as hex, with the backend
+#: given; prints peak Python allocations and growth of the peak RSS, in bytes, as JSON.
+_MEASURE = """
+import json, resource, sys, tracemalloc, importlib
+from avrobridge.errors import DecodeError
+backend = importlib.import_module(sys.argv[1])
+schema, items = json.loads(sys.argv[2]), [bytes.fromhex(h) for h in json.loads(sys.argv[3])]
+backend.decode_many(json.dumps(schema), [b"\\x00"])  # warm up: plans, imports
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = rss()
+tracemalloc.start()
+try:
+    values = backend.decode_many(json.dumps(schema), items)
+    outcome = ["ok"] * len(values)
+except DecodeError as e:
+    outcome = [str(err) for _, err in e.errors]
+    values = None
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+print(json.dumps({"peak": peak, "rss_growth": rss() - before, "outcome": outcome}))
+"""
+
+
+def _measure_decode_many(backend: ModuleType, schema: JSON, items: list[bytes]) -> Any:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _MEASURE,
+            backend.__name__,
+            json.dumps(schema),
+            json.dumps([i.hex() for i in items]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def test_forty_hostile_bytes_through_decode_many_stay_under_100_mb(backend: ModuleType) -> None:
+    # Eight items of five bytes, each declaring 2^22 - 1 empty records: the old per-datum cap
+    # let them build 2.3 GiB of dicts. Now the whole call reads at most the budget.
+    hostile = [zigzag(2**22 - 1) + b"\x00"] * 8
+    assert len(b"".join(hostile)) == 40
+    refused = _measure_decode_many(backend, EMPTY_RECORDS, hostile)
+    assert len(refused["outcome"]) == 8
+    assert all("max_zero_byte_items" in o for o in refused["outcome"]), refused["outcome"]
+    # The most 40 bytes can build within the default budget: 8 x 32,768 empty records.
+    within = [zigzag(2**15) + b"\x00"] * 8
+    assert len(b"".join(within)) <= 40
+    assert DEFAULT_MAX_ZERO_BYTE_ITEMS == 8 * 2**15
+    built = _measure_decode_many(backend, EMPTY_RECORDS, within)
+    assert built["outcome"] == ["ok"] * 8
+    for run in (refused, built):
+        assert run["peak"] < 100 * 2**20, (
+            f"Python allocations peaked at {run['peak'] / 2**20:.0f} MiB"
+        )
+        assert run["rss_growth"] < 100 * 2**20, f"RSS grew by {run['rss_growth'] / 2**20:.0f} MiB"
+
+
+def test_the_zero_byte_item_budget_spans_a_batch_and_can_be_raised(backend: ModuleType) -> None:
+    schema = json.dumps(EMPTY_RECORDS)
+    items = [zigzag(40_000) + b"\x00"] * 8  # 320,000 in all: the 7th and 8th go over
+    assert backend.DEFAULT_MAX_ZERO_BYTE_ITEMS == 262_144
+    with pytest.raises(DecodeError, match="max_zero_byte_items") as info:
+        backend.decode_many(schema, items)
+    assert [i for i, _ in info.value.errors] == [6, 7]
+    assert info.value.index == 6 and info.value.offset == 0
+    values = backend.decode_many(schema, items, max_zero_byte_items=320_000)
+    assert [len(v) for v in values] == [40_000] * 8
+    with pytest.raises(DecodeError, match="262144 items that take no bytes"):
+        backend.decode(schema, zigzag(300_000) + b"\x00")
+    assert len(backend.decode(schema, zigzag(300_000) + b"\x00", max_zero_byte_items=300_000)) == (
+        300_000
+    )
+    with pytest.raises(DecodeError, match="max_zero_byte_items"):
+        backend.decode(schema, zigzag(11) + b"\x00", max_zero_byte_items=10)
+    with pytest.raises(OverflowError):
+        backend.decode(schema, b"\x00", max_zero_byte_items=-1)
+    # Decoding with a reader schema: resolving and building each get the budget.
+    reader = json.dumps(
+        {
+            "type": "array",
+            "items": {
+                **EMPTY_RECORD,
+                "fields": [{"name": "added", "type": "string", "default": "x"}],
+            },
+        }
+    )
+    with pytest.raises(DecodeError, match="max_zero_byte_items"):
+        backend.decode_many(schema, items, reader=reader)
+    assert backend.decode(schema, zigzag(2) + b"\x00", reader=reader) == [{"added": "x"}] * 2
+
+
+def test_the_transcoder_reads_one_budget_per_call(backend: ModuleType) -> None:
+    reader = {
+        "type": "array",
+        "items": {
+            **EMPTY_RECORD,
+            "fields": [{"name": "added", "type": "string", "default": "a default"}],
+        },
+    }
+    t = backend.Transcoder(json.dumps(EMPTY_RECORDS), json.dumps(reader))
+    assert t.max_zero_byte_items == backend.DEFAULT_MAX_ZERO_BYTE_ITEMS
+    items = [zigzag(40_000) + b"\x00"] * 8
+    outputs, errors = t.transcode_many(items)
+    assert [i for i, _ in errors] == [6, 7] and outputs[6] is None
+    assert all("max_zero_byte_items" in str(e) for _, e in errors)
+    framed = [b"\x00\x00\x00\x00\x01" + i for i in items]
+    outputs, errors = t.transcode_framed_many(framed, 2)
+    assert [i for i, _ in errors] == [6, 7] and errors[0][1].offset == 5
+    with pytest.raises(DecodeError, match="max_zero_byte_items"):
+        t.transcode(zigzag(2**22 - 1) + b"\x00")
+    raised = backend.Transcoder(
+        json.dumps(EMPTY_RECORDS), json.dumps(reader), max_zero_byte_items=320_000
+    )
+    outputs, errors = raised.transcode_many(items)
+    assert errors == [] and raised.max_zero_byte_items == 320_000
 
 
 # --------------------------------------------------------------------------------------

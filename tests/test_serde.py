@@ -952,3 +952,37 @@ def test_empty_body_is_read(sr: SchemaRegistryClient) -> None:
     assert AvroDeserializer(sr)(data, ctx) == {}
     with pytest.raises(SerializationError):  # confluent-kafka refuses its own 5 bytes
         ConfluentDeserializer(sr)(data, ctx)
+
+
+def test_hostile_counts_of_zero_byte_items_are_refused_by_the_deserializer(
+    sr: SchemaRegistryClient,
+) -> None:
+    # Five bytes of body declaring 300,000 empty records: within what a message may hold
+    # only when the deserializer is told so (max_zero_byte_items).
+    empty = {"type": "record", "name": "Empty", "fields": []}
+    schema = {
+        "type": "record",
+        "name": "Holder",
+        "fields": [{"name": "items", "type": {"type": "array", "items": empty}}],
+    }
+    ctx = value_ctx(fresh_topic("budget"))
+    header = AvroSerializer(sr, json.dumps(schema))({"items": []}, ctx)[:5]
+    count = 300_000
+    data = header + bytes([*_zigzag(count), 0])
+    reader = {**schema, "fields": [*schema["fields"], {"name": "n", "type": "int", "default": 1}]}
+    for kwargs in ({}, {"return_record_name": True}, {"schema_str": json.dumps(reader)}):
+        with pytest.raises(DeserializationFailure, match="max_zero_byte_items"):
+            AvroDeserializer(sr, **kwargs)(data, ctx)
+        raised = AvroDeserializer(sr, max_zero_byte_items=count, **kwargs)
+        assert len(raised(data, ctx)["items"]) == count
+    with pytest.raises(ValueError, match="max_zero_byte_items"):
+        AvroDeserializer(sr, max_zero_byte_items=-1)
+
+
+def _zigzag(v: int) -> bytes:
+    z, out = v << 1, bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)

@@ -1,4 +1,4 @@
-"""Each place where avrobridge follows the Avro specification instead of fastavro, pinned on
+"""Each place where avrobridge differs from fastavro or from the Avro specification, pinned on
 both backends (docs/spec-deviations.md lists them with the reasons)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import fastavro
 import pytest
 
 from avrobridge.errors import DecodeError, EncodeError
+from java_oracle.oracle import JavaAvro
 
 
 def _fastavro_decode(schema: object, data: bytes) -> object:
@@ -73,3 +74,33 @@ def test_bools_are_not_numbers(backend: ModuleType) -> None:
     for kind in ("int", "long", "float", "double"):
         with pytest.raises(EncodeError):
             backend.encode(f'"{kind}"', True)
+
+
+def test_a_union_branch_of_the_exact_type_comes_before_a_promotion(
+    backend: ModuleType, java_avro: JavaAvro
+) -> None:
+    # The specification (and fastavro) take the first matching branch, promotions included;
+    # Apache Avro Java takes the exact type first, and so does avrobridge.
+    data = backend.encode('"long"', 42)
+    spec = fastavro.schemaless_reader(
+        io.BytesIO(data), fastavro.parse_schema("long"), fastavro.parse_schema(["float", "long"])
+    )
+    assert spec == 42.0 and isinstance(spec, float)
+    got = backend.decode('"long"', data, reader='["float", "long"]')
+    assert got == 42 and isinstance(got, int)
+    java = java_avro.resolve('"long"', '["float", "long"]', [data])[0]
+    assert backend.Transcoder('"long"', '["float", "long"]').transcode(data) == java
+
+
+def test_bytes_that_are_not_utf8_cannot_be_read_as_a_string(
+    backend: ModuleType, java_avro: JavaAvro
+) -> None:
+    # Java's resolving decoder copies the bytes into its Utf8 unchecked; avrobridge refuses,
+    # as a string must be UTF-8 (the bridge sends such a record to its dead-letter topic).
+    data = backend.encode('"bytes"', b"ok\xff")
+    assert java_avro.resolve('"bytes"', '"string"', [data])[0] == data
+    with pytest.raises(DecodeError, match="UTF-8"):
+        backend.decode('"bytes"', data, reader='"string"')
+    with pytest.raises(DecodeError, match="UTF-8"):
+        backend.Transcoder('"bytes"', '"string"').transcode(data)
+    assert backend.decode('"bytes"', backend.encode('"bytes"', b"ok"), reader='"string"') == "ok"

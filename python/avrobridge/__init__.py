@@ -39,9 +39,13 @@ decode_many = impl.decode_many
 Transcoder = impl.Transcoder
 ContainerReader = impl.ContainerReader
 ContainerWriter = impl.ContainerWriter
+#: How many items that take no bytes (null, empty records, fixed of size 0) one decode or
+#: transcode call may read in total; raise it with ``max_zero_byte_items=``.
+DEFAULT_MAX_ZERO_BYTE_ITEMS: int = impl.DEFAULT_MAX_ZERO_BYTE_ITEMS
 
 __all__ = [
     "BACKEND",
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
     "AvroBridgeError",
     "Compatibility",
     "CompatibilityLevel",

@@ -5,6 +5,7 @@ from os import PathLike
 from typing import IO, Any, final
 
 __all__ = [
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
     "BatchSpec",
     "ContainerReader",
     "ContainerWriter",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 __version__: str
+DEFAULT_MAX_ZERO_BYTE_ITEMS: int
 
 @final
 class Schema:
@@ -55,17 +57,29 @@ def _schema_from_parts(text: str, references: list[str]) -> Schema: ...
 _SchemaLike = Schema | str | dict[str, Any] | list[Any]
 
 def encode(schema: _SchemaLike, datum: Any) -> bytes: ...
-def decode(schema: _SchemaLike, data: bytes, reader: _SchemaLike | None = None) -> Any: ...
+def decode(
+    schema: _SchemaLike,
+    data: bytes,
+    reader: _SchemaLike | None = None,
+    *,
+    max_zero_byte_items: int = ...,
+) -> Any: ...
 def encode_many(schema: _SchemaLike, data: Iterable[Any]) -> list[bytes]: ...
 def decode_many(
-    schema: _SchemaLike, items: Iterable[bytes], reader: _SchemaLike | None = None
+    schema: _SchemaLike,
+    items: Iterable[bytes],
+    reader: _SchemaLike | None = None,
+    *,
+    max_zero_byte_items: int = ...,
 ) -> list[Any]: ...
 
 _BatchResult = tuple[list[bytes | None], list[tuple[int, Exception]]]
 
 @final
 class Transcoder:
-    def __new__(cls, writer: _SchemaLike, reader: _SchemaLike) -> Transcoder: ...
+    def __new__(
+        cls, writer: _SchemaLike, reader: _SchemaLike, *, max_zero_byte_items: int = ...
+    ) -> Transcoder: ...
     @property
     def writer(self) -> Schema: ...
     @property
@@ -74,6 +88,8 @@ class Transcoder:
     def warnings(self) -> list[str]: ...
     @property
     def changes(self) -> list[tuple[str, str, str]]: ...
+    @property
+    def max_zero_byte_items(self) -> int: ...
     def transcode(self, data: bytes) -> bytes: ...
     def transcode_many(self, items: Iterable[bytes]) -> _BatchResult: ...
     def transcode_framed_many(

@@ -77,6 +77,7 @@ else:
     from . import Schema, Transcoder
     from . import decode as _decode
     from . import encode as _encode
+from . import DEFAULT_MAX_ZERO_BYTE_ITEMS
 from .errors import (
     AvroBridgeError,
     ConfigError,
@@ -689,20 +690,21 @@ def _identity(body: bytes) -> bytes:
     return body
 
 
-def _decoder(writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
-    """bytes -> value for data written with ``writer`` and read as ``reader``."""
+def _decoder(writer: Schema, reader: Schema | None, limit: int) -> Callable[[bytes], Any]:
+    """bytes -> value for data written with ``writer`` and read as ``reader``; each message
+    may hold ``limit`` items that take no bytes (``max_zero_byte_items``)."""
     if _raw_bytes_schema(writer):
         return _identity
     if reader is None or (reader.text == writer.text and reader.references == writer.references):
-        return functools.partial(_decode, writer)
+        return functools.partial(_decode, writer, max_zero_byte_items=limit)
     try:
-        transcoder = Transcoder(writer, reader)
+        transcoder = Transcoder(writer, reader, max_zero_byte_items=limit)
     except SchemaResolutionError as exc:
         raise ResolutionFailure(exc.message, exc.messages) from None
     transcode = transcoder.transcode
 
     def decode(body: bytes) -> Any:
-        return _decode(reader, transcode(body))
+        return _decode(reader, transcode(body), max_zero_byte_items=limit)
 
     return decode
 
@@ -720,13 +722,17 @@ class AvroDeserializer(_SubjectMixin, BaseDeserializer):
 
     ``record_type`` (keyword only, an avrobridge addition): a class with
     ``from_dict(dict)``, such as the classes ``avrobridge codegen`` writes, to return
-    instances of instead of dicts.
+    instances of instead of dicts. ``max_zero_byte_items`` (keyword only, also ours): how many
+    items that take no bytes (null, empty records, fixed of size 0) one message may hold
+    (default ``avrobridge.DEFAULT_MAX_ZERO_BYTE_ITEMS``); such items are all a message of a
+    few bytes can ask memory for, so the limit bounds what a hostile producer can cost.
     """
 
     __slots__ = [
         "_decoders",
         "_fast",
         "_from_dict",
+        "_limit",
         "_lock",
         "_reader",
         "_readers_by_id",
@@ -757,8 +763,16 @@ class AvroDeserializer(_SubjectMixin, BaseDeserializer):
         rule_registry: RuleRegistry | None = None,
         *,
         record_type: RecordType[Any] | None = None,
+        max_zero_byte_items: int = DEFAULT_MAX_ZERO_BYTE_ITEMS,
     ) -> None:
         super().__init__()
+        if (
+            not isinstance(max_zero_byte_items, int)
+            or isinstance(max_zero_byte_items, bool)
+            or max_zero_byte_items < 0
+        ):
+            raise ValueError("max_zero_byte_items must be a non-negative int")
+        self._limit = max_zero_byte_items
         schema: RegistrySchema | None
         if schema_str is None:
             schema = None
@@ -956,11 +970,11 @@ class AvroDeserializer(_SubjectMixin, BaseDeserializer):
             reader = self._reader
             registry_reader = self._schema
         if self._return_record_name and not _raw_bytes_schema(writer):
-            return self._fastavro_decoder(registry_writer, registry_reader)
-        return _decoder(writer, reader)
+            return self._fastavro_decoder(registry_writer, registry_reader, writer)
+        return _decoder(writer, reader, self._limit)
 
     def _fastavro_decoder(
-        self, writer: RegistrySchema, reader: RegistrySchema | None
+        self, writer: RegistrySchema, reader: RegistrySchema | None, checked: Schema
     ) -> Callable[[bytes], Any]:
         from fastavro import schemaless_reader
 
@@ -968,8 +982,12 @@ class AvroDeserializer(_SubjectMixin, BaseDeserializer):
         parsed_reader = (
             _fastavro_schema(self._registry, reader) if reader is not None else parsed_writer
         )
+        # fastavro builds whatever counts the bytes declare: the body is first checked (within
+        # the limit of zero-byte items) by transcoding it to itself.
+        check = Transcoder(checked, checked, max_zero_byte_items=self._limit).transcode
 
         def decode(body: bytes) -> Any:
+            check(body)
             try:
                 return schemaless_reader(io.BytesIO(body), parsed_writer, parsed_reader, True)
             except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:

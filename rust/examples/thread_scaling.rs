@@ -13,7 +13,7 @@ use std::time::Instant;
 use _native::Schema;
 use _native::resolve::build_plan;
 use _native::transcode::Transcoder;
-use _native::wire::{write_bytes, write_long};
+use _native::wire::{ItemBudget, write_bytes, write_long};
 
 const RECORDS: usize = 100_000;
 const ROUNDS: usize = 10;
@@ -68,7 +68,8 @@ fn main() {
             slots.clear();
             for item in &items {
                 let start = buf.len();
-                t.transcode_into(item, &mut buf, &mut scratch).unwrap();
+                t.transcode_into(item, &mut buf, &mut scratch, &mut ItemBudget::default())
+                    .unwrap();
                 slots.push((start, buf.len()));
             }
         }

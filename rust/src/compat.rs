@@ -2,11 +2,14 @@
 //! Confluent Schema Registry) decides it: the same incompatibility types, locations (JSON
 //! pointers such as `/fields/1/type`) and messages, in the same order.
 //!
-//! This is the registry's rule. The transcoder (`resolve.rs`) follows the specification's
-//! resolution rules instead; docs/resolution.md lists where the two differ.
+//! This is the registry's rule. It asks whether *some* reader union branch can read a writer
+//! type; the resolver (`resolve.rs`) picks *which* one, by Java's `Resolver` order
+//! (`matching.rs`, home of the name and promotion rules both use). docs/resolution.md lists
+//! where the checker and the resolver differ.
 
 use std::collections::HashMap;
 
+use crate::matching::{names_match, promotion};
 use crate::schema::{Kind, Node, NodeId, Schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -220,12 +223,10 @@ impl Checker<'_> {
             }
             return out;
         }
+        if promotion(wk, rk).is_some() {
+            return Vec::new();
+        }
         match rk {
-            Kind::Long if wk == Kind::Int => Vec::new(),
-            Kind::Float if matches!(wk, Kind::Int | Kind::Long) => Vec::new(),
-            Kind::Double if matches!(wk, Kind::Int | Kind::Long | Kind::Float) => Vec::new(),
-            Kind::Bytes if wk == Kind::String => Vec::new(),
-            Kind::String if wk == Kind::Bytes => Vec::new(),
             Kind::Union => {
                 let Node::Union { branches } = rn else {
                     return Vec::new();
@@ -249,13 +250,12 @@ impl Checker<'_> {
 
     /// Named types match by unqualified name, or when a reader alias is the writer's full name.
     fn check_names(&mut self, r: NodeId, w: NodeId) -> Vec<Incompatibility> {
-        let (rn, wn) = (self.reader.node(r), self.writer.node(w));
-        let (Some(rname), Some(wname)) = (rn.name(), wn.name()) else {
-            return Vec::new();
-        };
-        if rname.name == wname.name || rn.aliases().contains(&wname.fullname) {
+        if names_match(self.writer, w, self.reader, r) {
             return Vec::new();
         }
+        let Some(wname) = self.writer.node(w).name() else {
+            return Vec::new();
+        };
         let expected = wname.fullname.clone();
         self.with("name", |c| {
             c.incompatible(

@@ -9,12 +9,17 @@
 //! those records and are listed as warnings. What the plan changes in the records (fields
 //! dropped, filled from defaults or renamed through aliases, promotions, enum symbols read
 //! as the reader's default, named types matched through aliases) is listed as `changes`.
+//!
+//! A non-union writer type read as a reader union takes the branch `matching::select_branch`
+//! picks (Apache Avro Java's order: exact type, then a record that resolves, then a
+//! promotion); trying a branch builds its plan and takes it back if it does not resolve.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
+use crate::matching::{Promotion, names_match, promotion, select_branch};
 use crate::schema::default::encode_default;
-use crate::schema::{Kind, Logical, Node, NodeId, Schema};
+use crate::schema::{Logical, Node, NodeId, Schema};
 
 pub type OpId = usize;
 
@@ -141,6 +146,7 @@ pub fn build_plan(writer: &Schema, reader: &Schema) -> Result<Plan> {
         warnings: Vec::new(),
         changes: Vec::new(),
         max_slots: 0,
+        unresolvable: HashSet::new(),
     };
     let root = b.resolve(writer.root(), reader.root());
     if !b.errors.is_empty() || root.is_none() {
@@ -186,7 +192,12 @@ struct Builder<'a> {
     warnings: Vec<Issue>,
     changes: Vec<Issue>,
     max_slots: usize,
+    /// Pairs a trial found unresolvable (a failure never depends on where the pair is met).
+    unresolvable: HashSet<(NodeId, NodeId)>,
 }
+
+/// What trying a reader union branch gave: its op and the warnings it raised, or failure.
+type Trial = Option<(OpId, Vec<Issue>)>;
 
 fn decimal_params(node: &Node) -> Option<(u32, u32)> {
     match node.logical() {
@@ -247,54 +258,8 @@ impl<'a> Builder<'a> {
         self.ops.len() - 1
     }
 
-    /// Named types match by unqualified name, or through a reader alias naming the writer.
     fn names_match(&self, w: NodeId, r: NodeId) -> bool {
-        let (wn, rn) = (self.writer.node(w), self.reader.node(r));
-        match (wn.name(), rn.name()) {
-            (Some(a), Some(b)) => a.name == b.name || rn.aliases().contains(&a.fullname),
-            _ => true,
-        }
-    }
-
-    /// The specification's "match" (used to pick a reader union branch): shape, names,
-    /// fixed sizes, decimal parameters and promotions, without resolving records' fields.
-    fn matches(&self, w: NodeId, r: NodeId, depth: usize) -> bool {
-        if depth > 64 {
-            return true;
-        }
-        let (wn, rn) = (self.writer.node(w), self.reader.node(r));
-        if let (Some(wd), Some(rd)) = (decimal_params(wn), decimal_params(rn)) {
-            if wd != rd {
-                return false;
-            }
-        }
-        match (wn, rn) {
-            (Node::Array { items: wi }, Node::Array { items: ri }) => {
-                self.matches(*wi, *ri, depth + 1)
-            }
-            (Node::Map { values: wv }, Node::Map { values: rv }) => {
-                self.matches(*wv, *rv, depth + 1)
-            }
-            (Node::Enum(_), Node::Enum(_)) | (Node::Record(_), Node::Record(_)) => {
-                self.names_match(w, r)
-            }
-            (Node::Fixed(wf), Node::Fixed(rf)) => wf.size == rf.size && self.names_match(w, r),
-            (Node::Union { .. }, Node::Union { .. }) => true,
-            _ => {
-                let (wk, rk) = (wn.kind(), rn.kind());
-                wk == rk
-                    && !matches!(
-                        wk,
-                        Kind::Record
-                            | Kind::Enum
-                            | Kind::Fixed
-                            | Kind::Array
-                            | Kind::Map
-                            | Kind::Union
-                    )
-                    || promotion(wk, rk).is_some()
-            }
-        }
+        names_match(self.writer, w, self.reader, r)
     }
 
     /// Builds the op turning writer node `w` into reader node `r`, recording errors.
@@ -333,22 +298,9 @@ impl<'a> Builder<'a> {
             }
             return Some(id);
         }
-        // Reader union, non-union writer: the first matching branch.
+        // Reader union, non-union writer: the branch Java's Resolver picks.
         if let Node::Union { branches } = rn {
-            let Some((index, rb)) = branches
-                .iter()
-                .enumerate()
-                .find(|(_, rb)| self.matches(w, **rb, 0))
-            else {
-                let wk = wn.kind().name();
-                self.error(
-                    "MISSING_UNION_BRANCH",
-                    format!("the reader union has no branch for the writer's {wk}"),
-                );
-                return None;
-            };
-            let rb = *rb;
-            let inner = self.with(&index.to_string(), |b| b.resolve(w, rb))?;
+            let (index, inner) = self.union_branch(w, branches, true)?;
             let id = self.push(Op::IntoUnion {
                 reader_index: index as u32,
                 op: inner,
@@ -370,10 +322,10 @@ impl<'a> Builder<'a> {
             }
         }
         if wk != rk {
-            if let Some(op) = promotion(wk, rk) {
+            if let Some(p) = promotion(wk, rk) {
                 let message = format!("{} is promoted to {}", wk.name(), rk.name());
                 self.change("TYPE_PROMOTED", self.here(), message);
-                let id = self.push(op);
+                let id = self.push(promotion_op(p));
                 self.memo.insert((w, r), id);
                 return Some(id);
             }
@@ -527,32 +479,20 @@ impl<'a> Builder<'a> {
     /// One writer union branch against the reader (a union or not). Errors inside a branch
     /// only concern the records that use it, so they become a read-time failure.
     fn resolve_writer_branch(&mut self, wb: NodeId, r: NodeId) -> BranchTarget {
-        let reader = self.reader;
-        let (reader_index, rb) = match reader.node(r) {
-            Node::Union { branches } => match branches
-                .iter()
-                .enumerate()
-                .find(|(_, rb)| self.matches(wb, **rb, 0))
-            {
-                Some((i, rb)) => (Some(i as u32), *rb),
-                None => {
-                    let what = self.writer.node(wb).branch_name().to_string();
-                    self.warnings.push(Issue {
-                        kind: "MISSING_UNION_BRANCH",
-                        location: self.here(),
-                        message: format!("the reader union has no branch for the writer's {what}"),
-                    });
-                    return BranchTarget::Fail(Box::from(
-                        format!("the reader union has no branch for the writer's {what}").as_str(),
-                    ));
-                }
-            },
-            _ => {
-                if !self.matches(wb, r, 0) {
-                    let what = self.writer.node(wb).branch_name().to_string();
+        let (writer, reader) = (self.writer, self.reader);
+        let what = writer.node(wb).branch_name().to_string();
+        let errors_before = self.errors.len();
+        let resolved = match reader.node(r) {
+            Node::Union { branches } => self
+                .union_branch(wb, branches, false)
+                .map(|(i, op)| (Some(i as u32), op)),
+            rn => {
+                let (wk, rk) = (writer.node(wb).kind(), rn.kind());
+                let readable = (wk == rk && self.names_match(wb, r)) || promotion(wk, rk).is_some();
+                if !readable {
                     let msg = format!(
                         "the writer union's {what} branch cannot be read as {}",
-                        reader.node(r).branch_name()
+                        rn.branch_name()
                     );
                     self.warnings.push(Issue {
                         kind: "MISSING_UNION_BRANCH",
@@ -561,24 +501,112 @@ impl<'a> Builder<'a> {
                     });
                     return BranchTarget::Fail(Box::from(msg.as_str()));
                 }
-                (None, r)
+                self.resolve(wb, r).map(|op| (None, op))
             }
         };
-        let errors_before = self.errors.len();
-        match self.resolve(wb, rb) {
-            Some(op) if self.errors.len() == errors_before => BranchTarget::To { reader_index, op },
+        match resolved {
+            Some((reader_index, op)) if self.errors.len() == errors_before => {
+                BranchTarget::To { reader_index, op }
+            }
             _ => {
                 // Demote the branch's errors to warnings: only records using it fail.
                 let demoted: Vec<Issue> = self.errors.drain(errors_before..).collect();
-                let msg = demoted
-                    .iter()
-                    .map(Issue::render)
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let only_missing = demoted.len() == 1
+                    && demoted
+                        .first()
+                        .is_some_and(|i| i.kind == "MISSING_UNION_BRANCH");
+                let msg = if only_missing {
+                    demoted
+                        .iter()
+                        .map(|i| i.message.clone())
+                        .collect::<String>()
+                } else {
+                    let listed: Vec<String> = demoted.iter().map(Issue::render).collect();
+                    format!("this union branch does not resolve: {}", listed.join("; "))
+                };
                 self.warnings.extend(demoted);
-                BranchTarget::Fail(Box::from(
-                    format!("this union branch does not resolve: {msg}").as_str(),
-                ))
+                BranchTarget::Fail(Box::from(msg.as_str()))
+            }
+        }
+    }
+
+    /// The reader union branch non-union writer node `w` is read as (`matching`), with the
+    /// op reading it. Each candidate is tried; one that does not resolve is taken back. When
+    /// none resolves, the first candidate (Java's pick) is resolved again to report why; or
+    /// the reader union has no branch for the writer's type at all. `at_index`: locations
+    /// name the reader branch (a writer union's branch already names the writer's).
+    fn union_branch(
+        &mut self,
+        w: NodeId,
+        branches: &[NodeId],
+        at_index: bool,
+    ) -> Option<(usize, OpId)> {
+        let (writer, reader) = (self.writer, self.reader);
+        let mut tried: Vec<Trial> = vec![None; branches.len()];
+        let mut first_candidate: Option<usize> = None;
+        let picked = select_branch(writer, w, reader, branches, |i| {
+            first_candidate.get_or_insert(i);
+            let Some(rb) = branches.get(i).copied() else {
+                return false;
+            };
+            let result = if at_index {
+                self.with(&i.to_string(), |b| b.trial(w, rb))
+            } else {
+                self.trial(w, rb)
+            };
+            let ok = result.is_some();
+            if let Some(slot) = tried.get_mut(i) {
+                *slot = result;
+            }
+            ok
+        });
+        if let Some(i) = picked {
+            if let Some(Some((op, warnings))) = tried.get_mut(i).map(Option::take) {
+                self.warnings.extend(warnings);
+                return Some((i, op));
+            }
+        }
+        let what = writer.node(w).branch_name().to_string();
+        match first_candidate.and_then(|i| branches.get(i).map(|rb| (i, *rb))) {
+            Some((i, rb)) => {
+                let errors_before = self.errors.len();
+                let again = if at_index {
+                    self.with(&i.to_string(), |b| b.resolve(w, rb))
+                } else {
+                    self.resolve(w, rb)
+                };
+                match again {
+                    Some(op) if self.errors.len() == errors_before => Some((i, op)),
+                    _ => None,
+                }
+            }
+            None => {
+                self.error(
+                    "MISSING_UNION_BRANCH",
+                    format!("the reader union has no branch for the writer's {what}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Builds the op for (w, r) tentatively: on success it stays (with the warnings it
+    /// raised, handed back), on failure everything it added is taken back.
+    fn trial(&mut self, w: NodeId, r: NodeId) -> Trial {
+        if self.unresolvable.contains(&(w, r)) {
+            return None;
+        }
+        let (ops, errors, warnings) = (self.ops.len(), self.errors.len(), self.warnings.len());
+        let out = self.resolve(w, r);
+        let raised: Vec<Issue> = self.warnings.drain(warnings..).collect();
+        match out {
+            Some(op) if self.errors.len() == errors => Some((op, raised)),
+            _ => {
+                self.errors.truncate(errors);
+                self.ops.truncate(ops);
+                self.memo.retain(|_, id| *id < ops);
+                self.unresolvable.insert((w, r));
+                None
             }
         }
     }
@@ -802,18 +830,16 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The specification's promotions: int -> long/float/double, long -> float/double,
-/// float -> double, string <-> bytes.
-fn promotion(w: Kind, r: Kind) -> Option<Op> {
-    Some(match (w, r) {
-        (Kind::Int, Kind::Long) => Op::IntAsLong,
-        (Kind::Int, Kind::Float) => Op::IntToFloat,
-        (Kind::Int, Kind::Double) => Op::IntToDouble,
-        (Kind::Long, Kind::Float) => Op::LongToFloat,
-        (Kind::Long, Kind::Double) => Op::LongToDouble,
-        (Kind::Float, Kind::Double) => Op::FloatToDouble,
-        (Kind::String, Kind::Bytes) => Op::StringAsBytes,
-        (Kind::Bytes, Kind::String) => Op::BytesAsString,
-        _ => return None,
-    })
+/// The op re-encoding a promoted value.
+fn promotion_op(p: Promotion) -> Op {
+    match p {
+        Promotion::IntToLong => Op::IntAsLong,
+        Promotion::IntToFloat => Op::IntToFloat,
+        Promotion::IntToDouble => Op::IntToDouble,
+        Promotion::LongToFloat => Op::LongToFloat,
+        Promotion::LongToDouble => Op::LongToDouble,
+        Promotion::FloatToDouble => Op::FloatToDouble,
+        Promotion::StringToBytes => Op::StringAsBytes,
+        Promotion::BytesToString => Op::BytesAsString,
+    }
 }

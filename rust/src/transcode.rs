@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::resolve::{BranchTarget, EnumTarget, Op, OpId, Plan, Step};
 use crate::schema::{Node, NodeId, Schema};
-use crate::wire::{MAX_DEPTH, Reader, write_long};
+use crate::wire::{ItemBudget, MAX_DEPTH, Reader, write_long};
 
 /// A plan with the writer schema it walks; cheap to share between threads.
 pub struct Transcoder<'a> {
@@ -20,29 +20,38 @@ pub struct Transcoder<'a> {
 
 impl Transcoder<'_> {
     /// Transcodes one complete datum, appending to `out`. On error `out` is restored to its
-    /// length on entry.
+    /// length on entry. `budget` is what the call may still read of zero-byte items (it is
+    /// updated, so a batch shares one budget).
     pub fn transcode_into(
         &self,
         input: &[u8],
         out: &mut Vec<u8>,
         scratch: &mut Vec<usize>,
+        budget: &mut ItemBudget,
     ) -> Result<()> {
         let start = out.len();
-        let mut r = Reader::new(input);
+        let mut r = Reader::with_budget(input, *budget);
         scratch.clear();
         let result = self
             .run(self.plan.root, &mut r, out, scratch, 0)
             .and_then(|()| r.finish());
+        *budget = r.budget();
         if result.is_err() {
             out.truncate(start);
         }
         result
     }
 
-    pub fn transcode(&self, input: &[u8]) -> Result<Vec<u8>> {
+    /// One datum with a budget of its own.
+    pub fn transcode_with(&self, input: &[u8], mut budget: ItemBudget) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(input.len() + 16);
-        self.transcode_into(input, &mut out, &mut Vec::new())?;
+        self.transcode_into(input, &mut out, &mut Vec::new(), &mut budget)?;
         Ok(out)
+    }
+
+    /// One datum with the default budget.
+    pub fn transcode(&self, input: &[u8]) -> Result<Vec<u8>> {
+        self.transcode_with(input, ItemBudget::default())
     }
 
     fn run(

@@ -9,24 +9,76 @@ use crate::error::{Error, Result};
 /// otherwise let a small input exhaust the stack.
 pub const MAX_DEPTH: usize = 512;
 
-/// Collections whose items take no bytes (null, empty records, fixed(0)) cannot be bounded
-/// by the input length, so their total item count per datum is capped instead.
-pub const MAX_ITEMS_WITHOUT_BYTES: usize = 1 << 22;
+/// Collections whose items take no bytes (null, empty records, fixed of size 0) cannot be
+/// bounded by the input length: five bytes can declare 2^60 of them. So one call that reads
+/// data (a decode, a whole batch) may read at most this many such items in total, unless the
+/// caller raises it (`max_zero_byte_items`). Everything else a datum builds takes at least a
+/// byte of input, so n input bytes build at most a small multiple of n values plus this.
+pub const DEFAULT_MAX_ZERO_BYTE_ITEMS: usize = 1 << 18;
+
+/// How many zero-byte items a call may still read; carried from datum to datum of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemBudget {
+    limit: usize,
+    left: usize,
+}
+
+impl ItemBudget {
+    pub fn new(limit: usize) -> Self {
+        ItemBudget { limit, left: limit }
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    fn take(&mut self, count: u64, at: usize) -> Result<()> {
+        if count > self.left as u64 {
+            return Err(Error::decode(
+                format!(
+                    "more than {} items that take no bytes (null, empty records, fixed of size 0) \
+                     in one call: the max_zero_byte_items limit",
+                    self.limit
+                ),
+                at,
+            ));
+        }
+        self.left -= count as usize;
+        Ok(())
+    }
+}
+
+impl Default for ItemBudget {
+    fn default() -> Self {
+        ItemBudget::new(DEFAULT_MAX_ZERO_BYTE_ITEMS)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
-    zero_width_items: usize,
+    budget: ItemBudget,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader with the default budget of zero-byte items.
     pub fn new(data: &'a [u8]) -> Self {
+        Reader::with_budget(data, ItemBudget::default())
+    }
+
+    /// A reader that may still read `budget`'s zero-byte items; `budget()` hands back what is
+    /// left, for the next datum of the same call.
+    pub fn with_budget(data: &'a [u8], budget: ItemBudget) -> Self {
         Reader {
             data,
             pos: 0,
-            zero_width_items: 0,
+            budget,
         }
+    }
+
+    pub fn budget(&self) -> ItemBudget {
+        self.budget
     }
 
     #[inline]
@@ -236,16 +288,7 @@ impl<'a> Reader<'a> {
                 ));
             }
         } else {
-            let total = (self.zero_width_items as u64).saturating_add(count);
-            if total > MAX_ITEMS_WITHOUT_BYTES as u64 {
-                return Err(Error::decode(
-                    format!(
-                        "block count {count} of zero-byte items exceeds the limit of {MAX_ITEMS_WITHOUT_BYTES}"
-                    ),
-                    start,
-                ));
-            }
-            self.zero_width_items = total as usize;
+            self.budget.take(count, start)?;
         }
         Ok(count as usize)
     }
@@ -335,5 +378,19 @@ mod tests {
         ));
         assert!(Reader::new(&buf).read_block_count(1).is_err());
         assert!(Reader::new(&buf).read_block_count(0).is_err());
+    }
+
+    #[test]
+    fn the_zero_byte_item_budget_spans_the_readers_of_a_call() {
+        let mut block = Vec::new();
+        write_long(&mut block, 3);
+        let mut budget = ItemBudget::new(5);
+        let mut r = Reader::with_budget(&block, budget);
+        assert_eq!(r.read_block_count(0).ok(), Some(3));
+        budget = r.budget();
+        let mut r = Reader::with_budget(&block, budget);
+        assert!(matches!(r.read_block_count(0), Err(Error::Decode { .. })));
+        assert_eq!(r.budget(), budget, "a refused block takes nothing");
+        assert_eq!(Reader::new(&block).read_block_count(0).ok(), Some(3));
     }
 }

@@ -571,6 +571,12 @@ class KafkaBroker:
         self.stop(keep_logs=exc_type is not None)
 
 
+# Shared with tests/java_oracle, another Java program whose jars Maven fetches.
+file_lock = _file_lock
+java_executable = _java
+text_tail = _text_tail
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("command", choices=["fetch", "run"])

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import ssl
+import statistics
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +169,56 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
         BackgroundServer(ServerSettings(port=0, tls_cert=cert))
     with pytest.raises(ConfigError, match="does not exist"):
         BackgroundServer(ServerSettings(port=0, tls_cert=cert, tls_key=tmp_path / "nope.pem"))
+
+
+def _median_lookup_ms(client: httpx.Client, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        r = client.post("/subjects/flood/versions", json={"schema": A1})
+        times.append((time.perf_counter() - started) * 1000)
+        assert r.status_code == 200, r.text
+    return statistics.median(times)
+
+
+def test_a_flood_of_wrong_passwords_does_not_starve_valid_users(tmp_path: Path) -> None:
+    # A real PBKDF2 cost (100,000 iterations; hash-password writes 600,000): 40 threads
+    # sending distinct wrong passwords used to take every request worker, and a valid user's
+    # lookups went from ~2 ms to 270-500 ms median.
+    users = tmp_path / "users.txt"
+    users.write_text(f"alice:readwrite:{hash_password('alice-secret', iterations=100_000)}\n")
+    settings = ServerSettings(port=0, auth_file=users, log_level="warning")
+    with (
+        BackgroundServer(settings) as srv,
+        httpx.Client(base_url=srv.url, auth=ALICE, timeout=60) as alice,
+    ):
+        assert alice.post("/subjects/flood/versions", json={"schema": A1}).status_code == 200
+        baseline = _median_lookup_ms(alice, 30)
+        stop = threading.Event()
+        refused = [0]
+
+        def flood(n: int) -> None:
+            with httpx.Client(base_url=srv.url, timeout=120) as mallory:
+                for i in itertools.count():
+                    if stop.is_set():
+                        return
+                    r = mallory.get("/subjects", auth=("alice", f"wrong-{n}-{i}"))
+                    assert r.status_code == 401
+                    refused[0] += 1
+
+        threads = [threading.Thread(target=flood, args=(n,), daemon=True) for n in range(40)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)  # the flood is under way: every thread waits on a hash
+            under_flood = _median_lookup_ms(alice, 30)
+        finally:
+            stop.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert refused[0] > 0
+    print(f"lookup median {baseline:.1f} ms before the flood, {under_flood:.1f} ms during it")
+    limit = min(10 * max(baseline, 10.0), 200.0)  # generous: a shared 2-core machine
+    assert under_flood < limit, (
+        f"median {under_flood:.1f} ms under the flood, {baseline:.1f} ms before"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .._version import __version__
 from .api import (
+    DEFAULT_MAX_ZERO_BYTE_ITEMS,
     Schema,
     Transcoder,
     _schema_from_parts,
@@ -29,6 +30,7 @@ from .container_read import ContainerReader
 from .container_write import ContainerWriter
 
 __all__ = [
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
     "BatchSpec",
     "ContainerReader",
     "ContainerWriter",

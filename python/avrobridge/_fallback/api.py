@@ -20,6 +20,7 @@ from . import codec, compat, resolve, transcode, wirecheck
 from . import schema as _s
 
 __all__ = [
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
     "Schema",
     "Transcoder",
     "decode",
@@ -28,6 +29,10 @@ __all__ = [
     "encode_many",
     "reader_writer_incompatibilities",
 ]
+
+#: Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
+#: unless ``max_zero_byte_items`` says otherwise (``rust/src/wire.rs``).
+DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS
 
 
 class Schema:
@@ -167,12 +172,12 @@ class Schema:
                 return codec.prepare(self._parsed.root, datum, 0)
         return codec.prepare(self._parsed.root, datum, 0)
 
-    def _decode(self, data: bytes) -> Any:
+    def _decode(self, data: bytes, budget: wirecheck.ItemBudget) -> Any:
         if self._parsed.recursive:
             with deep_recursion():
-                wirecheck.check(self._parsed.root, data)
+                wirecheck.check(self._parsed.root, data, budget)
         else:
-            wirecheck.check(self._parsed.root, data)
+            wirecheck.check(self._parsed.root, data, budget)
         return self._read(data)
 
     def _read(self, data: bytes) -> Any:
@@ -344,12 +349,26 @@ def _optional_schema(reader: Any) -> Schema | None:
     return None if reader is None else _as_schema(reader)
 
 
-def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int | None) -> Any:
+class _DecodeBudget:
+    """What a decoding call may still read of zero-byte items: resolving (bytes to bytes)
+    and building values each have the whole budget (Rust's ``DecodeBudget``)."""
+
+    __slots__ = ("build", "resolve")
+
+    def __init__(self, limit: Any) -> None:
+        limit = _usize(limit)
+        self.resolve = wirecheck.ItemBudget(limit)
+        self.build = wirecheck.ItemBudget(limit)
+
+
+def _decode_one(
+    writer: Schema, reader: Schema | None, data: bytes, index: int | None, budget: _DecodeBudget
+) -> Any:
     """Decodes one datum of ``writer``, resolved to ``reader`` when given (the Rust
     ``decode_one``: transcode with the cached plan, then decode with the reader)."""
     if reader is None:
         try:
-            return writer._decode(data)
+            return writer._decode(data, budget.build)
         except Exception as exc:
             error: Exception = decode_error(exc, index)
         raise error
@@ -359,24 +378,31 @@ def _decode_one(writer: Schema, reader: Schema | None, data: bytes, index: int |
         resolution_error = exc
     else:
         try:
-            resolved = _transcode(writer, reader, plan, data)
+            resolved = _transcode(writer, reader, plan, data, budget.resolve)
         except Exception as exc:
             error = decode_error(exc, index)
         else:
-            return _decode_one(reader, None, resolved, index)
+            return _decode_one(reader, None, resolved, index, budget)
         raise error
     # A new exception for every use, as Rust converts its error anew each time.
     raise SchemaResolutionError(resolution_error.message, resolution_error.messages)
 
 
-def decode(schema: Any, data: bytes, reader: Any = None) -> Any:
+def decode(
+    schema: Any,
+    data: bytes,
+    reader: Any = None,
+    *,
+    max_zero_byte_items: Any = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS,
+) -> Any:
     """Decodes one datum; the whole input must be consumed. With ``reader``, the data is
     resolved from the writer schema ``schema`` to the reader schema (Avro schema
-    resolution)."""
+    resolution). At most ``max_zero_byte_items`` items that take no bytes are read."""
+    budget = _DecodeBudget(max_zero_byte_items)
     _require(data, bytes, "bytes")
     s = _as_schema(schema)
     r = _optional_schema(reader)
-    return _decode_one(s, r, data, None)
+    return _decode_one(s, r, data, None, budget)
 
 
 _E = TypeVar("_E", EncodeError, DecodeError)
@@ -407,8 +433,16 @@ def encode_many(schema: Any, data: Iterable[Any]) -> list[bytes]:
     return out
 
 
-def decode_many(schema: Any, items: Iterable[bytes], reader: Any = None) -> list[Any]:
-    """Decodes many byte strings in one call, with ``encode_many``'s error contract."""
+def decode_many(
+    schema: Any,
+    items: Iterable[bytes],
+    reader: Any = None,
+    *,
+    max_zero_byte_items: Any = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS,
+) -> list[Any]:
+    """Decodes many byte strings in one call, with ``encode_many``'s error contract. The
+    whole batch reads at most ``max_zero_byte_items`` items that take no bytes."""
+    budget = _DecodeBudget(max_zero_byte_items)
     s = _as_schema(schema)
     r = _optional_schema(reader)
     out: list[Any] = []
@@ -417,7 +451,7 @@ def decode_many(schema: Any, items: Iterable[bytes], reader: Any = None) -> list
         if not isinstance(item, bytes):
             raise TypeError(f"item {index} is not bytes")
         try:
-            out.append(_decode_one(s, r, item, index))
+            out.append(_decode_one(s, r, item, index, budget))
         except (DecodeError, SchemaResolutionError) as exc:
             failures.append((index, exc))
             out.append(None)
@@ -453,11 +487,17 @@ def _cached_plan(writer: Schema, reader: Schema) -> resolve.Plan:
     return plan
 
 
-def _transcode(writer: Schema, reader: Schema, plan: resolve.Plan, data: bytes) -> bytes:
+def _transcode(
+    writer: Schema,
+    reader: Schema,
+    plan: resolve.Plan,
+    data: bytes,
+    budget: wirecheck.ItemBudget,
+) -> bytes:
     if writer._parsed.recursive or reader._parsed.recursive:
         with deep_recursion():
-            return transcode.transcode(plan, data)
-    return transcode.transcode(plan, data)
+            return transcode.transcode(plan, data, budget)
+    return transcode.transcode(plan, data, budget)
 
 
 def _items(items: Any) -> list[bytes]:
@@ -472,6 +512,16 @@ def _items(items: Any) -> list[bytes]:
         else:
             raise TypeError(f"item {i} is not bytes")
     return out
+
+
+def _usize(value: Any) -> int:
+    """pyo3's ``usize`` argument conversion, with its errors."""
+    v = int(value) if isinstance(value, int) else operator.index(value)
+    if v < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if v >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    return v
 
 
 def _u32(value: Any) -> int:
@@ -513,12 +563,20 @@ BatchResult = tuple[list[bytes | None], list[tuple[int, Exception]]]
 class Transcoder:
     """A compiled writer -> reader plan, applied to bytes. Immutable and thread-safe."""
 
-    __slots__ = ("_plan", "_reader", "_writer")
+    __slots__ = ("_limit", "_plan", "_reader", "_writer")
     _writer: Schema
     _reader: Schema
     _plan: resolve.Plan
+    _limit: int
 
-    def __new__(cls, writer: Any, reader: Any) -> Transcoder:
+    def __new__(
+        cls,
+        writer: Any,
+        reader: Any,
+        *,
+        max_zero_byte_items: Any = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS,
+    ) -> Transcoder:
+        limit = _usize(max_zero_byte_items)
         w = _as_schema(writer)
         r = _as_schema(reader)
         plan = _build_plan(w, r)
@@ -526,13 +584,14 @@ class Transcoder:
         object.__setattr__(self, "_writer", w)
         object.__setattr__(self, "_reader", r)
         object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_limit", limit)
         return self
 
     def __init_subclass__(cls, **kwargs: Any) -> NoReturn:
         raise TypeError("type 'avrobridge._fallback.Transcoder' is not an acceptable base type")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("changes", "reader", "warnings", "writer"):
+        if name in ("changes", "max_zero_byte_items", "reader", "warnings", "writer"):
             raise AttributeError(
                 f"attribute '{name}' of 'avrobridge._fallback.Transcoder' objects is not writable"
             )
@@ -569,14 +628,20 @@ class Transcoder:
         alias."""
         return list(self._plan.changes)
 
-    def _run(self, data: bytes) -> bytes:
-        return _transcode(self._writer, self._reader, self._plan, data)
+    @property
+    def max_zero_byte_items(self) -> int:
+        """Zero-byte items (null, empty records, fixed of size 0) each call may read in
+        total."""
+        return self._limit
+
+    def _run(self, data: bytes, budget: wirecheck.ItemBudget) -> bytes:
+        return _transcode(self._writer, self._reader, self._plan, data, budget)
 
     def transcode(self, data: bytes) -> bytes:
         """Writer bytes -> reader bytes."""
         _require(data, bytes, "bytes")
         try:
-            return self._run(bytes(data))
+            return self._run(bytes(data), wirecheck.ItemBudget(self._limit))
         except Exception as exc:
             error = decode_error(exc, None)
         raise error
@@ -585,11 +650,12 @@ class Transcoder:
         """Transcodes every item; returns ``(outputs, errors)``: ``outputs[i]`` is bytes or
         None, ``errors`` lists ``(index, exception)`` for every item that failed."""
         inputs = _items(items)
+        budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []
         for index, item in enumerate(inputs):
             try:
-                outputs.append(self._run(item))
+                outputs.append(self._run(item, budget))
             except Exception as exc:
                 errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
@@ -604,6 +670,7 @@ class Transcoder:
         expected = None if expected_writer_id is None else _u32(expected_writer_id)
         inputs = _items(items)
         header = b"\x00" + out_id.to_bytes(4, "big")
+        budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []
         for index, item in enumerate(inputs):
@@ -614,7 +681,7 @@ class Transcoder:
                         f"record has schema id {writer_id}, this transcoder reads schema id "
                         f"{expected}"
                     )
-                outputs.append(header + self._run(body))
+                outputs.append(header + self._run(body, budget))
             except _Framing as exc:
                 errors.append((index, FramingError(exc.message, 0, None, index)))
                 outputs.append(None)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, final
 
 from ..errors import FramingError
+from . import wirecheck
+from .api import decode_error
 
 VALUE_CONVERTER = "VALUE_CONVERTER"
 KEY_CONVERTER = "KEY_CONVERTER"
@@ -179,16 +181,17 @@ def _side(
     return "convert", (plan, body_at, from_header, ref)
 
 
-def _transcode(plan: Any, body_at: int, payload: bytes, prefix: bytes) -> bytes:
+def _transcode(
+    plan: Any, body_at: int, payload: bytes, prefix: bytes, budget: wirecheck.ItemBudget
+) -> bytes:
     """prefix + transcoded body; errors carry offsets into the whole payload."""
-    outputs, errors = plan.transcode_many([payload[body_at:]])
-    if errors:
-        error = errors[0][1]
+    try:
+        out: bytes = plan._run(payload[body_at:], budget)
+    except Exception as exc:
+        error = decode_error(exc, None)
         if error.offset is not None:
             error.offset += body_at
-        error.index = None
-        raise error
-    out: bytes = outputs[0]
+        raise error from None
     return prefix + out
 
 
@@ -267,6 +270,13 @@ def convert_batch(
             complete=False,
         )
     result = ConvertedBatch(events=events)
+    # One budget of zero-byte items for the whole batch (the largest any plan allows).
+    limits = [
+        p._limit
+        for p in (*value_plans.values(), *(key_plans or {}).values())
+        if not isinstance(p, BaseException)
+    ]
+    budget = wirecheck.ItemBudget(max(limits, default=wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS))
     offsets: dict[tuple[str, int], int] = {}
     records = tombstones = filtered_count = 0
     complete = True
@@ -294,7 +304,9 @@ def convert_batch(
         elif value_side[0] == "convert":
             plan, body_at, _, _ = value_side[1]
             try:
-                value_out = _transcode(plan, body_at, value, value_frame if prefix_framing else b"")
+                value_out = _transcode(
+                    plan, body_at, value, value_frame if prefix_framing else b"", budget
+                )
                 value_out += _metadata(spec, topic, partition, offset, ts)
             except Exception as exc:
                 failure = (VALUE_CONVERTER, exc)
@@ -305,7 +317,7 @@ def convert_batch(
                 plan, body_at, _, _ = key_side[1]
                 try:
                     key_out = _transcode(
-                        plan, body_at, key, (key_frame or b"") if prefix_framing else b""
+                        plan, body_at, key, (key_frame or b"") if prefix_framing else b"", budget
                     )
                 except Exception as exc:
                     failure = (KEY_CONVERTER, exc)

@@ -1,12 +1,14 @@
 """Reader/writer compatibility as Apache Avro's ``SchemaCompatibility`` (and so Confluent
 Schema Registry) decides it, mirroring ``rust/src/compat.rs``: the same incompatibility
 types, locations (JSON pointers such as ``/fields/1/type``) and messages, in the same order.
+Name and promotion rules come from ``matching.py``, shared with the resolver.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from .matching import PROMOTIONS, names_match
 from .schema import Node
 
 __all__ = ["check"]
@@ -29,17 +31,6 @@ _JAVA_TYPES: Final = {
     "map": "MAP",
     "union": "UNION",
     "fixed": "FIXED",
-}
-
-_READABLE: Final = {
-    ("long", "int"),
-    ("float", "int"),
-    ("float", "long"),
-    ("double", "int"),
-    ("double", "long"),
-    ("double", "float"),
-    ("bytes", "string"),
-    ("string", "bytes"),
 }
 
 
@@ -136,7 +127,7 @@ class _Checker:
             for i, wb in enumerate(w.branches):
                 out.extend(self.compat_at(str(i), r, wb))
             return out
-        if (rk, wk) in _READABLE:
+        if (wk, rk) in PROMOTIONS:
             return []
         if rk == "union":
             # Java tries the branches with a fresh location stack, so findings memoised here
@@ -160,10 +151,8 @@ class _Checker:
     def check_names(self, r: Node, w: Node) -> list[Finding]:
         """Named types match by unqualified name, or when a reader alias is the writer's full
         name."""
-        rname, wname = r.name, w.name
-        if rname is None or wname is None:
-            return []
-        if rname.name == wname.name or wname.fullname in r.aliases:
+        wname = w.name
+        if wname is None or names_match(w, r):
             return []
         self.location.append("name")
         out = self.incompatible("NAME_MISMATCH", f"expected: {wname.fullname}")

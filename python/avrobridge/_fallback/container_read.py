@@ -29,8 +29,8 @@ from .schema import min_size
 
 __all__ = ["ContainerReader"]
 
-#: Most zero-byte records a block may claim (``wire::MAX_ITEMS_WITHOUT_BYTES``).
-_MAX_ITEMS_WITHOUT_BYTES: Final = wirecheck.MAX_ITEMS_WITHOUT_BYTES
+#: Most zero-byte records a block may claim (``wire::DEFAULT_MAX_ZERO_BYTE_ITEMS``).
+_MAX_ITEMS_WITHOUT_BYTES: Final = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS
 
 
 def _check_count(least: int, index: int, offset: int, count: int, size: int) -> None:
@@ -195,9 +195,11 @@ class ContainerReader:
         _check_count(self._least, index, offset, count, len(data))
         out: list[bytes] = []
         pos = 0
+        # The block is one call: its records share one budget of zero-byte items.
+        budget = wirecheck.ItemBudget()
         for record in range(count):
             try:
-                end = transcode.skip_datum(root, data, pos)
+                end = transcode.skip_datum(root, data, pos, budget)
             except wirecheck.WireError as exc:
                 exc.offset -= pos
                 raise _record_fail(index, offset, record, decode_error(exc, None)) from None
@@ -210,9 +212,10 @@ class ContainerReader:
         plan = self._plan
         assert plan is not None
         out: list[bytes] = []
+        budget = wirecheck.ItemBudget()
         for record, datum in enumerate(datums):
             try:
-                out.append(transcode.transcode(plan, datum))
+                out.append(transcode.transcode(plan, datum, budget))
             except wirecheck.WireError as exc:
                 raise _record_fail(index, offset, record, decode_error(exc, None)) from None
         return out

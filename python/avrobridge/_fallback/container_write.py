@@ -262,10 +262,11 @@ class ContainerWriter:
                 raise TypeError(f"item {i} is not bytes")
             items.append(bytes(item))
         parsed = self._schema._parsed
+        budget = wirecheck.ItemBudget()  # the call's records share one budget
         with self._using(), deep_recursion() if parsed.recursive else nullcontext():
             for index, datum in enumerate(items):
                 try:
-                    end = transcode.skip_datum(parsed.root, datum, 0)
+                    end = transcode.skip_datum(parsed.root, datum, 0, budget)
                     if end != len(datum):
                         raise wirecheck.WireError(
                             f"{len(datum) - end} trailing bytes after the datum", end

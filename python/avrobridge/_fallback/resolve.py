@@ -8,6 +8,10 @@ a writer union branch the reader cannot take) become read-time errors for those 
 are listed as warnings; what the plan changes in the records is listed as ``changes``. Node
 identity (``id()``) plays the role of Rust's ``NodeId``: named types are one node wherever
 they are used, every other type occurrence is a node of its own.
+
+A non-union writer type read as a reader union takes the branch ``matching.select_branch``
+picks (Apache Avro Java's order); trying a branch builds its plan and takes it back if it
+does not resolve.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Final
 
 from .._avro_rules import latin1
 from ..errors import SchemaResolutionError
+from .matching import names_match, select_branch
 from .schema import (
     DECIMAL_BYTES,
     DECIMAL_FIXED,
@@ -66,8 +71,6 @@ STEP_SKIP: Final = 2
 STEP_SAVE: Final = 3
 STEP_REPLAY: Final = 4
 STEP_DEFAULT: Final = 5
-
-_COMPLEX_KINDS: Final = frozenset({"record", "enum", "fixed", "array", "map", "union"})
 
 
 class Op:
@@ -207,12 +210,11 @@ def _decimal_params(node: Node) -> tuple[int, int] | None:
 
 
 def _promotion(w: str, r: str) -> int | None:
-    """The specification's promotions: int -> long/float/double, long -> float/double,
-    float -> double, string <-> bytes."""
-    return _PROMOTIONS.get((w, r))
+    """The op of a promotion (``matching.PROMOTIONS``), None when there is none."""
+    return _PROMOTION_OPS.get((w, r))
 
 
-_PROMOTIONS: Final = {
+_PROMOTION_OPS: Final = {
     ("int", "long"): INT_AS_LONG,
     ("int", "float"): INT_TO_FLOAT,
     ("int", "double"): INT_TO_DOUBLE,
@@ -222,36 +224,6 @@ _PROMOTIONS: Final = {
     ("string", "bytes"): STRING_AS_BYTES,
     ("bytes", "string"): BYTES_AS_STRING,
 }
-
-
-def _names_match(w: Node, r: Node) -> bool:
-    """Named types match by unqualified name, or through a reader alias naming the writer."""
-    a, b = w.name, r.name
-    if a is not None and b is not None:
-        return a.name == b.name or a.fullname in r.aliases
-    return True
-
-
-def _matches(w: Node, r: Node, depth: int) -> bool:
-    """The specification's "match" (used to pick a reader union branch): shape, names, fixed
-    sizes, decimal parameters and promotions, without resolving records' fields."""
-    if depth > 64:
-        return True
-    wd, rd = _decimal_params(w), _decimal_params(r)
-    if wd is not None and rd is not None and wd != rd:
-        return False
-    wk, rk = w.kind, r.kind
-    if wk == "array" and rk == "array":
-        return _matches(w.items, r.items, depth + 1)
-    if wk == "map" and rk == "map":
-        return _matches(w.values, r.values, depth + 1)
-    if (wk, rk) in (("enum", "enum"), ("record", "record")):
-        return _names_match(w, r)
-    if wk == "fixed" and rk == "fixed":
-        return w.size == r.size and _names_match(w, r)
-    if wk == "union" and rk == "union":
-        return True
-    return (wk == rk and wk not in _COMPLEX_KINDS) or _promotion(wk, rk) is not None
 
 
 def _identical(w: Node, r: Node, seen: list[tuple[Node, Node]]) -> bool:
@@ -269,9 +241,9 @@ def _identical(w: Node, r: Node, seen: list[tuple[Node, Node]]) -> bool:
     if wk != rk:
         out = False
     elif wk == "fixed":
-        out = w.size == r.size and _names_match(w, r)
+        out = w.size == r.size and names_match(w, r)
     elif wk == "enum":
-        out = w.symbols == r.symbols and _names_match(w, r)
+        out = w.symbols == r.symbols and names_match(w, r)
     elif wk == "array":
         out = _identical(w.items, r.items, seen)
     elif wk == "map":
@@ -282,7 +254,7 @@ def _identical(w: Node, r: Node, seen: list[tuple[Node, Node]]) -> bool:
         )
     elif wk == "record":
         out = (
-            _names_match(w, r)
+            names_match(w, r)
             and len(w.fields) == len(r.fields)
             and all(
                 x.name == y.name and _identical(x.node, y.node, seen)
@@ -306,6 +278,8 @@ class _Builder:
         self.warnings: list[_Issue] = []
         self.changes: list[_Issue] = []
         self.max_slots = 0
+        # Pairs a trial found unresolvable (a failure never depends on where it is met).
+        self.unresolvable: set[tuple[int, int]] = set()
 
     def here(self) -> str:
         if not self.location:
@@ -377,22 +351,13 @@ class _Builder:
             union_op.targets = targets
             self.ops[op_id] = union_op
             return op_id
-        # Reader union, non-union writer: the first matching branch.
+        # Reader union, non-union writer: the branch Java's Resolver picks.
         if r.kind == "union":
-            found = next(((i, rb) for i, rb in enumerate(r.branches) if _matches(w, rb, 0)), None)
-            if found is None:
-                self.error(
-                    "MISSING_UNION_BRANCH",
-                    f"the reader union has no branch for the writer's {w.kind}",
-                )
-                return None
-            index, rb = found
-            inner = self.resolve_at(str(index), w, rb)
-            if inner is None:
+            picked = self.union_branch(w, r.branches, True)
+            if picked is None:
                 return None
             into = Op(INTO_UNION)
-            into.reader_index = index
-            into.inner = inner
+            into.reader_index, into.inner = picked
             op_id = self.push(into)
             self.remember(w, r, op_id)
             return op_id
@@ -432,7 +397,7 @@ class _Builder:
         if wk == "fixed":
             ok = True
             assert w.name is not None
-            if not _names_match(w, r):
+            if not names_match(w, r):
                 self.location.append("name")
                 self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
                 self.location.pop()
@@ -450,7 +415,7 @@ class _Builder:
             return op_id
         if wk == "enum":
             assert w.name is not None
-            if not _names_match(w, r):
+            if not names_match(w, r):
                 self.location.append("name")
                 self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
                 self.location.pop()
@@ -492,7 +457,7 @@ class _Builder:
             return op_id
         if wk == "record":
             assert w.name is not None
-            if not _names_match(w, r):
+            if not names_match(w, r):
                 self.location.append("name")
                 self.error("NAME_MISMATCH", f"expected: {w.name.fullname}")
                 self.location.pop()
@@ -528,32 +493,102 @@ class _Builder:
     def resolve_writer_branch(self, wb: Node, r: Node) -> BranchTarget:
         """One writer union branch against the reader (a union or not). Errors inside a
         branch only concern the records that use it, so they become a read-time failure."""
-        reader_index: int | None
+        errors_before = len(self.errors)
+        reader_index: int | None = None
+        op: int | None
         if r.kind == "union":
-            found = next(((i, rb) for i, rb in enumerate(r.branches) if _matches(wb, rb, 0)), None)
-            if found is None:
-                message = f"the reader union has no branch for the writer's {wb.branch_name}"
-                self.warnings.append(_Issue("MISSING_UNION_BRANCH", self.here(), message))
-                return BranchTarget(None, 0, message)
-            reader_index, rb = found
+            picked = self.union_branch(wb, r.branches, False)
+            op = None if picked is None else picked[1]
+            reader_index = None if picked is None else picked[0]
         else:
-            if not _matches(wb, r, 0):
+            readable = (wb.kind == r.kind and names_match(wb, r)) or _promotion(
+                wb.kind, r.kind
+            ) is not None
+            if not readable:
                 message = (
                     f"the writer union's {wb.branch_name} branch cannot be read as {r.branch_name}"
                 )
                 self.warnings.append(_Issue("MISSING_UNION_BRANCH", self.here(), message))
                 return BranchTarget(None, 0, message)
-            reader_index, rb = None, r
-        errors_before = len(self.errors)
-        op = self.resolve(wb, rb)
+            op = self.resolve(wb, r)
         if op is not None and len(self.errors) == errors_before:
             return BranchTarget(reader_index, op, None)
         # Demote the branch's errors to warnings: only records using it fail.
         demoted = self.errors[errors_before:]
         del self.errors[errors_before:]
-        message = "; ".join(i.render() for i in demoted)
+        if len(demoted) == 1 and demoted[0].kind == "MISSING_UNION_BRANCH":
+            message = demoted[0].message
+        else:
+            message = "this union branch does not resolve: " + "; ".join(
+                i.render() for i in demoted
+            )
         self.warnings.extend(demoted)
-        return BranchTarget(None, 0, f"this union branch does not resolve: {message}")
+        return BranchTarget(None, 0, message)
+
+    def union_branch(self, w: Node, branches: list[Node], at_index: bool) -> tuple[int, int] | None:
+        """The reader union branch non-union writer node ``w`` is read as (``matching``), with
+        the op reading it. Each candidate is tried; one that does not resolve is taken back.
+        When none resolves, the first candidate (Java's pick) is resolved again to report
+        why; or the reader union has no branch for the writer's type at all. ``at_index``:
+        locations name the reader branch (a writer union's branch already names the
+        writer's)."""
+        tried: dict[int, tuple[int, list[_Issue]]] = {}
+        first: list[int] = []
+
+        def resolves(i: int) -> bool:
+            if not first:
+                first.append(i)
+            if at_index:
+                self.location.append(str(i))
+            try:
+                result = self.trial(w, branches[i])
+            finally:
+                if at_index:
+                    self.location.pop()
+            if result is None:
+                return False
+            tried[i] = result
+            return True
+
+        picked = select_branch(w, branches, resolves)
+        if picked is not None:
+            op, warnings = tried[picked]
+            self.warnings.extend(warnings)
+            return picked, op
+        if first:
+            i = first[0]
+            errors_before = len(self.errors)
+            again = (
+                self.resolve_at(str(i), w, branches[i])
+                if at_index
+                else self.resolve(w, branches[i])
+            )
+            if again is not None and len(self.errors) == errors_before:
+                return i, again
+            return None
+        message = f"the reader union has no branch for the writer's {w.branch_name}"
+        self.error("MISSING_UNION_BRANCH", message)
+        return None
+
+    def trial(self, w: Node, r: Node) -> tuple[int, list[_Issue]] | None:
+        """Builds the op for (w, r) tentatively: on success it stays (with the warnings it
+        raised, handed back), on failure everything it added is taken back."""
+        key = (id(w), id(r))
+        if key in self.unresolvable:
+            return None
+        ops, errors, warnings = len(self.ops), len(self.errors), len(self.warnings)
+        out = self.resolve(w, r)
+        raised = self.warnings[warnings:]
+        del self.warnings[warnings:]
+        if out is not None and len(self.errors) == errors:
+            return out, raised
+        del self.errors[errors:]
+        del self.ops[ops:]
+        self.memo = {k: v for k, v in self.memo.items() if v < ops}
+        self.unresolvable.add(key)
+        self.keep.append(w)
+        self.keep.append(r)
+        return None
 
     def record_steps(self, wr: Node, rr: Node) -> tuple[list[Step], int] | None:
         wfields, rfields = wr.fields, rr.fields

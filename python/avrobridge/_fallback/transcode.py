@@ -49,9 +49,10 @@ _F32: Final = struct.Struct("<f")
 _F64: Final = struct.Struct("<d")
 
 
-def transcode(plan: Plan, data: bytes) -> bytes:
-    """Transcodes one complete datum; raises WireError where the Rust transcoder fails."""
-    st = _w._State(data)
+def transcode(plan: Plan, data: bytes, budget: _w.ItemBudget | None = None) -> bytes:
+    """Transcodes one complete datum within ``budget`` of zero-byte items (updated; a fresh
+    default budget when None); raises WireError where the Rust transcoder fails."""
+    st = _w._State(data, budget)
     out = bytearray()
     pos = _run(plan, plan.root, st, data, 0, out, [], 0)
     if pos < len(data):
@@ -190,7 +191,7 @@ def _run(
             write_long(out, count)
             if op.min == 0:
                 # Writer items that take no bytes are all alike: transcoding one transcodes
-                # them all (and a count of 2^22 costs nothing).
+                # them all (the budget bounds the count).
                 start = len(out)
                 try:
                     pos = _run(plan, op.inner, st, data, pos, out, slots, depth + 1)
@@ -327,7 +328,7 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
     return pos
 
 
-def skip_datum(root: Node, data: bytes, pos: int) -> int:
+def skip_datum(root: Node, data: bytes, pos: int, budget: _w.ItemBudget) -> int:
     """Walks the datum at ``pos`` of ``data`` as the transcoder does (``transcode::walk``, the
-    container reader's record split); returns where it ends."""
-    return walk(_w._State(data), root, pos, True, 0)
+    container reader's record split) within ``budget``; returns where it ends."""
+    return walk(_w._State(data, budget), root, pos, True, 0)

@@ -40,12 +40,20 @@ from .schema import (
     Node,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS_WITHOUT_BYTES", "PythonFailure", "WireError", "check"]
+__all__ = [
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
+    "MAX_DEPTH",
+    "ItemBudget",
+    "PythonFailure",
+    "WireError",
+    "check",
+]
 
 # Deepest nesting of records, arrays and maps a datum may have (wire.rs).
 MAX_DEPTH: Final = 512
-# Collections whose items take no bytes are capped per datum instead (wire.rs).
-MAX_ITEMS_WITHOUT_BYTES: Final = 1 << 22
+# Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
+# (wire.rs): the input length bounds everything else.
+DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = 1 << 18
 
 _I64_MIN: Final = -(1 << 63)
 _I64_MAX: Final = (1 << 63) - 1
@@ -180,12 +188,32 @@ def _utf8_error(raw: bytes) -> str:
     return f"invalid utf-8 sequence of {bad} bytes from index {i}"
 
 
-class _State:
-    __slots__ = ("data", "zero_width_items")
+class ItemBudget:
+    """How many zero-byte items a call may still read; one object serves a whole batch
+    (wire.rs ``ItemBudget``)."""
 
-    def __init__(self, data: bytes) -> None:
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int = DEFAULT_MAX_ZERO_BYTE_ITEMS) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, count: int, pos: int) -> None:
+        if count > self.left:
+            raise WireError(
+                f"more than {self.limit} items that take no bytes (null, empty records, fixed "
+                "of size 0) in one call: the max_zero_byte_items limit",
+                pos,
+            )
+        self.left -= count
+
+
+class _State:
+    __slots__ = ("budget", "data")
+
+    def __init__(self, data: bytes, budget: ItemBudget | None = None) -> None:
         self.data = data
-        self.zero_width_items = 0
+        self.budget = budget if budget is not None else ItemBudget()
 
 
 def _block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
@@ -211,14 +239,7 @@ def _block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
                 f"block count {count} exceeds what the {remaining} remaining bytes can hold", pos
             )
     else:
-        total = st.zero_width_items + count
-        if total > MAX_ITEMS_WITHOUT_BYTES:
-            raise WireError(
-                f"block count {count} of zero-byte items exceeds the limit of "
-                f"{MAX_ITEMS_WITHOUT_BYTES}",
-                pos,
-            )
-        st.zero_width_items = total
+        st.budget.take(count, pos)
     return count, at
 
 
@@ -302,7 +323,7 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
             try:
                 if min_size == 0:
                     # Items that take no bytes are all alike: checking one checks them all
-                    # (and a count of 2^22 costs nothing).
+                    # (the budget bounds the count).
                     pos = _walk(st, items, pos, depth + 1)
                     index += count
                 else:
@@ -406,9 +427,10 @@ def _check_decimal_digits(data: bytes, start: int, end: int, at: int) -> None:
             raise WireError(str(exc), at) from None
 
 
-def check(root: Node, data: bytes) -> None:
-    """Raises WireError (or PythonFailure) unless ``data`` is exactly one valid datum."""
-    st = _State(data)
+def check(root: Node, data: bytes, budget: ItemBudget | None = None) -> None:
+    """Raises WireError (or PythonFailure) unless ``data`` is exactly one valid datum within
+    ``budget`` (updated; a fresh default budget when None)."""
+    st = _State(data, budget)
     pos = _walk(st, root, 0, 0)
     if pos < len(data):
         raise WireError(f"{len(data) - pos} trailing bytes after the datum", pos)

@@ -4,9 +4,9 @@ Handlers only translate HTTP to service calls; parameters arrive as strings and 
 the way Confluent's Jersey parses them (``requests.py``). Calls that parse or compare schemas
 run in the thread pool so the event loop keeps serving reads.
 
-The ASGI stack, outermost first: basic auth (when configured) -> request limits (content
-type, body size) -> [forwarding writes to the leader, Kafka store] -> the ``/schemas/ids/{id}``
-fast path -> this application.
+The ASGI stack, outermost first: one optional trailing slash taken off the path -> basic
+auth (when configured) -> request limits (content type, body size) -> [forwarding writes to
+the leader, Kafka store] -> the ``/schemas/ids/{id}`` fast path -> this application.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from .._version import __version__
 from .auth import BasicAuth, User
 from .errors import RestError
 from .fastpath import FastPath
-from .limits import ASGIApp, RequestLimits
-from .requests import parse_body, parse_bool, parse_int_param
+from .limits import ASGIApp, Receive, RequestLimits, Scope, Send
+from .requests import parse_body, parse_bool, parse_int_param, parse_path_int
 from .responses import MEDIA_TYPE, RegistryResponse, json_response
 from .service import RegistryService
 
-__all__ = ["build_asgi", "create_app"]
+__all__ = ["OptionalTrailingSlash", "build_asgi", "create_app"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,6 +71,8 @@ def create_app(service: RegistryService) -> FastAPI:
         version=__version__,
         description="A Confluent-compatible Schema Registry for Avro.",
         default_response_class=RegistryResponse,
+        # OptionalTrailingSlash serves "/x/" as "/x"; no route may answer with a redirect.
+        redirect_slashes=False,
     )
 
     @app.exception_handler(RestError)
@@ -230,12 +232,12 @@ def create_app(service: RegistryService) -> FastAPI:
         subject: str | None = None,
         fetch_max_id: str | None = Query(None, alias="fetchMaxId"),
     ) -> RegistryResponse:
-        number = parse_int_param(schema_id, 0)
+        number = parse_path_int(schema_id)
         return json_response(service.schema_by_id(number, parse_bool(fetch_max_id)))
 
     @app.get("/schemas/ids/{schema_id}/schema")
     async def schema_text_by_id(schema_id: str, subject: str | None = None) -> RegistryResponse:
-        return json_response(service.schema_text_by_id(parse_int_param(schema_id, 0)))
+        return json_response(service.schema_text_by_id(parse_path_int(schema_id)))
 
     @app.get("/schemas/ids/{schema_id}/subjects")
     async def subjects_for_id(
@@ -247,7 +249,7 @@ def create_app(service: RegistryService) -> FastAPI:
     ) -> RegistryResponse:
         return json_response(
             service.subjects_for_id(
-                parse_int_param(schema_id, 0),
+                parse_path_int(schema_id),
                 subject,
                 parse_bool(deleted),
                 parse_int_param(offset, 0),
@@ -265,7 +267,7 @@ def create_app(service: RegistryService) -> FastAPI:
     ) -> RegistryResponse:
         return json_response(
             service.versions_for_id(
-                parse_int_param(schema_id, 0),
+                parse_path_int(schema_id),
                 subject,
                 parse_bool(deleted),
                 parse_int_param(offset, 0),
@@ -378,6 +380,24 @@ def create_app(service: RegistryService) -> FastAPI:
     return app
 
 
+class OptionalTrailingSlash:
+    """Serves a path with one trailing slash exactly as the path without it (pure ASGI), as
+    Confluent's Jersey does (JAX-RS matches every resource path with an optional final "/").
+    The slash goes before anything else sees the path: auth, limits, forwarding, routing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = dict(scope, path=path[:-1])
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes) and raw.endswith(b"/"):
+                scope["raw_path"] = raw[:-1]
+        await self.app(scope, receive, send)
+
+
 def build_asgi(
     service: RegistryService,
     *,
@@ -385,7 +405,8 @@ def build_asgi(
     max_body_bytes: int = 4 << 20,
     forwarding: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
-    """The whole server application: auth, limits, [leader forwarding,] fast path and the API.
+    """The whole server application: trailing slashes, auth, limits, [leader forwarding,] fast
+    path and the API.
 
     ``forwarding`` wraps the application inside the limits (a Kafka store's followers send
     writes on to the leader there, see ``forwarding.py``)."""
@@ -396,4 +417,4 @@ def build_asgi(
     app = RequestLimits(app, max_body_bytes)
     if users:
         app = BasicAuth(app, users)
-    return app
+    return OptionalTrailingSlash(app)

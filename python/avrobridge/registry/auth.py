@@ -10,20 +10,30 @@ read-only user gets 403 for writes (reads are GETs, lookups ``POST /subjects/{s}
 compatibility tests). PBKDF2 is slow on purpose, so each distinct Authorization header is
 verified once (off the event loop) and the verdict cached under the header's SHA-256:
 passwords are neither stored nor logged.
+
+A flood of wrong passwords must not starve valid users. Hashing therefore runs on a few
+threads of its own (``hashers``, half the CPUs by default) at the lowest scheduling priority
+(Linux), never on the request workers: requests of users already verified — their verdict is
+cached, in a cache wrong passwords cannot evict — neither wait behind it nor lose the CPU to
+it. Wrong headers are cached apart, so repeating one costs nothing. What remains is that a
+user's *first* request during a flood waits its turn in the hashing queue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import os
+import queue
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import anyio.to_thread
 
 from ..errors import ConfigError
 from .limits import ASGIApp, Receive, Scope, Send, send_error
@@ -121,12 +131,68 @@ def is_read(method: str, path: str) -> bool:
     return (len(parts) == 2 and parts[0] == "subjects") or parts[0] == "compatibility"
 
 
+def default_hashers() -> int:
+    """Threads that may hash passwords at once: half the CPUs (at least one), so the others
+    keep serving requests whatever arrives."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+_Job = tuple[bytes, asyncio.AbstractEventLoop, "asyncio.Future[User | None]"]
+
+
+class _Hashers:
+    """Daemon threads that verify credentials one at a time each, at the lowest scheduling
+    priority, for coroutines that await the verdict."""
+
+    def __init__(self, threads: int, check: Callable[[bytes], User | None]) -> None:
+        self._check = check
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._threads = threads
+        self._started = False
+        self._lock = threading.Lock()
+
+    async def check(self, header: bytes) -> User | None:
+        with self._lock:
+            if not self._started:
+                for i in range(self._threads):
+                    name = f"registry-auth-{i}"
+                    threading.Thread(target=self._run, name=name, daemon=True).start()
+                self._started = True
+        loop = asyncio.get_running_loop()
+        verdict: asyncio.Future[User | None] = loop.create_future()
+        self._jobs.put((header, loop, verdict))
+        return await verdict
+
+    def _run(self) -> None:
+        if sys.platform.startswith("linux"):
+            # Linux threads have their own nice value: hashing yields to request handling.
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        while True:
+            header, loop, verdict = self._jobs.get()
+            try:
+                result: User | None = self._check(header)
+            except Exception:  # a malformed header the check did not foresee: refused
+                result = None
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, verdict, result)
+
+
+def _settle(verdict: asyncio.Future[User | None], result: User | None) -> None:
+    if not verdict.done():
+        verdict.set_result(result)
+
+
 class BasicAuth:
-    def __init__(self, app: ASGIApp, users: dict[str, User]) -> None:
+    def __init__(self, app: ASGIApp, users: dict[str, User], hashers: int | None = None) -> None:
         self.app = app
         self.users = users
-        self._verdicts: dict[bytes, User | None] = {}
+        # Verified headers, and headers known to be wrong: two caches, so a flood of wrong
+        # ones never evicts a valid user's verdict.
+        self._verified: dict[bytes, User] = {}
+        self._refused: set[bytes] = set()
         self._lock = threading.Lock()
+        self._hashers = _Hashers(hashers or default_hashers(), self._check)
         # Unknown users are checked against this too, so timing does not reveal names.
         iterations = max(_parse_hash(u.password_hash)[0] for u in users.values())
         self._decoy = hash_password("decoy", iterations=iterations)
@@ -148,13 +214,19 @@ class BasicAuth:
     async def _user(self, header: bytes) -> User | None:
         key = hashlib.sha256(header).digest()
         with self._lock:
-            if key in self._verdicts:
-                return self._verdicts[key]
-        user = await anyio.to_thread.run_sync(self._check, header)
+            known = self._verified.get(key)
+            if known is not None or key in self._refused:
+                return known
+        user = await self._hashers.check(header)
         with self._lock:
-            if len(self._verdicts) >= _CACHE_LIMIT:
-                self._verdicts.clear()
-            self._verdicts[key] = user
+            if user is not None:
+                if len(self._verified) >= _CACHE_LIMIT:
+                    self._verified.clear()
+                self._verified[key] = user
+            else:
+                if len(self._refused) >= _CACHE_LIMIT:
+                    self._refused.clear()
+                self._refused.add(key)
         return user
 
     def _check(self, header: bytes) -> User | None:

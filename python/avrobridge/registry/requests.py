@@ -5,7 +5,10 @@
 * Scalars are coerced as Jackson does: ``"schema": 123`` is the string ``"123"``,
   ``"version": "2"`` is 2. Unknown fields are ignored.
 * Boolean query parameters are true only for ``true`` in any case (``Boolean.valueOf``);
-  integer query and path parameters that do not parse give 404, as JAX-RS specifies.
+  integer query and path parameters that do not parse give 404, as JAX-RS specifies. They
+  parse as Jersey parses them: ``Integer.valueOf`` of the text as sent (``" 1"`` does not
+  parse), a blank query parameter being its default; a version in a path is Confluent's
+  ``VersionId``, which trims first (``" 1"`` is version 1).
 """
 
 from __future__ import annotations
@@ -27,20 +30,31 @@ __all__ = [
     "parse_body",
     "parse_bool",
     "parse_int_param",
+    "parse_path_int",
     "parse_version",
     "require_object",
 ]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# Java's Character.digit takes every decimal digit (Unicode Nd) of the BMP, as \d does.
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _java_trim(text: str) -> str:
+    """``String.trim()``: drops every character up to U+0020 at both ends."""
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
 
 
 def _java_int(text: str) -> int | None:
-    """``Integer.valueOf(text.trim())``: None when it does not parse or overflows."""
-    stripped = text.strip(" \t\r\n\x0b\x0c")
-    if not _INTEGER.fullmatch(stripped):
+    """``Integer.valueOf(text)`` (no trimming): None when it does not parse or overflows."""
+    if not _INTEGER.fullmatch(text) or not all(ord(c) < 0x10000 for c in text):
         return None
-    number = int(stripped)
+    number = int(text)
     return number if _INT_MIN <= number <= _INT_MAX else None
 
 
@@ -113,7 +127,7 @@ def coerce_int(value: Any, field: str) -> int | None:
     if isinstance(value, float):
         value = int(value)  # Jackson's ACCEPT_FLOAT_AS_INT truncates
     elif isinstance(value, str):
-        parsed = _java_int(value)
+        parsed = _java_int(_java_trim(value))  # Jackson trims before parsing
         if parsed is None:
             raise RestError.bad_json(
                 f"Cannot deserialize value of type `java.lang.Integer` from String "
@@ -177,9 +191,17 @@ def parse_bool(value: str | None) -> bool:
 
 
 def parse_int_param(value: str | None, default: int) -> int:
-    """An integer query parameter; 404 when it does not parse (JAX-RS ParamException)."""
-    if value is None:
+    """An integer query parameter (Jersey's primitive extractor): the default when absent or
+    blank, else ``Integer.valueOf`` of the text as sent; 404 when it does not parse (JAX-RS
+    ParamException)."""
+    if value is None or not _java_trim(value):
         return default
+    return parse_path_int(value)
+
+
+def parse_path_int(value: str) -> int:
+    """An integer path parameter, such as a schema id: ``Integer.valueOf`` of the segment as
+    sent, so surrounding spaces do not parse; 404 when it does not parse."""
     number = _java_int(value)
     if number is None:
         raise RestError.http(404, "Not Found")
@@ -187,13 +209,16 @@ def parse_int_param(value: str | None, default: int) -> int:
 
 
 def parse_version(text: str) -> int:
-    """Confluent's VersionId: 1..2^31-1, or "latest"/-1 (returned as -1); else 42202."""
-    stripped = text.strip()
-    if not stripped or stripped.lower() == "latest":
+    """Confluent's VersionId: the trimmed text is "latest" (any case, returned as -1) or an
+    int of 1..2^31-1 or -1; else 42202 (naming the text, or the number when out of range)."""
+    trimmed = _java_trim(text)
+    if trimmed.lower() == "latest":
         return -1
-    number = _java_int(stripped)
-    if number is None or (number < 1 and number != -1):
+    number = _java_int(trimmed)
+    if number is None:
         raise RestError.invalid_version(text)
+    if number < 1 and number != -1:
+        raise RestError.invalid_version(str(number))
     return number
 
 

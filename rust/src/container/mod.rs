@@ -21,7 +21,7 @@ pub use writer::{BlockWriter, check_level};
 use crate::error::Error;
 use crate::schema::Schema;
 use crate::transcode::walk;
-use crate::wire::{MAX_ITEMS_WITHOUT_BYTES, Reader};
+use crate::wire::{DEFAULT_MAX_ZERO_BYTE_ITEMS, ItemBudget, Reader};
 
 /// The four bytes every container file starts with.
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
@@ -210,7 +210,7 @@ pub fn check_count(
     let min = schema.min_size(schema.root()) as u64;
     let fits = match (data_len as u64).checked_div(min) {
         Some(most) => info.count <= most,
-        None => info.count <= MAX_ITEMS_WITHOUT_BYTES as u64,
+        None => info.count <= DEFAULT_MAX_ZERO_BYTE_ITEMS as u64,
     };
     if fits {
         Ok(())
@@ -238,11 +238,14 @@ pub fn record_ends(
     ends.clear();
     ends.reserve(info.count as usize);
     let mut start = 0usize;
+    // The block is one call: its records share one budget of zero-byte items.
+    let mut budget = ItemBudget::default();
     for index in 0..info.count as usize {
         let rest = data.get(start..).unwrap_or_default();
-        let mut r = Reader::new(rest);
+        let mut r = Reader::with_budget(rest, budget);
         walk(schema, schema.root(), &mut r, true, 0)
             .map_err(|e| ContainerError::record(info, index, &e))?;
+        budget = r.budget();
         start += r.pos();
         ends.push(start);
     }

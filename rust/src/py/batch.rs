@@ -22,7 +22,7 @@ use super::messages::{self, PlanRef, Record, SideState, TopicEntry, ref_key};
 use crate::error::Error;
 use crate::framing::SchemaRef;
 use crate::transcode::Transcoder;
-use crate::wire::write_long;
+use crate::wire::{DEFAULT_MAX_ZERO_BYTE_ITEMS, ItemBudget, write_long};
 
 const VALUE_CONVERTER: &str = "VALUE_CONVERTER";
 const KEY_CONVERTER: &str = "KEY_CONVERTER";
@@ -194,6 +194,7 @@ fn run_job(
     metadata: [bool; 4],
     buf: &mut Vec<u8>,
     scratch: &mut Vec<usize>,
+    budget: &mut ItemBudget,
 ) -> Result<(usize, usize), Error> {
     let start = buf.len();
     let plan = plans
@@ -204,7 +205,7 @@ fn run_job(
         plan: &plan.plan,
         writer: &plan.writer,
     };
-    if let Err(e) = t.transcode_into(job.body, buf, scratch) {
+    if let Err(e) = t.transcode_into(job.body, buf, scratch, budget) {
         buf.truncate(start);
         return Err(super::transcoder::shift_offset(e, job.body_at));
     }
@@ -352,10 +353,17 @@ pub(crate) fn convert_batch<'py>(
         let total: usize = jobs.iter().map(|j| j.body.len() + j.prefix.len()).sum();
         buf.reserve(total + total / 8 + 16 * jobs.len());
         let plans = &plans;
+        // One budget of zero-byte items for the whole batch (the largest any plan allows).
+        let limit = plans
+            .iter()
+            .map(|p| p.limit)
+            .max()
+            .unwrap_or(DEFAULT_MAX_ZERO_BYTE_ITEMS);
         let slots: Vec<Result<(usize, usize), Error>> = py.detach(|| {
             let mut scratch = Vec::new();
+            let mut budget = ItemBudget::new(limit);
             jobs.iter()
-                .map(|j| run_job(j, plans, metadata, buf, &mut scratch))
+                .map(|j| run_job(j, plans, metadata, buf, &mut scratch, &mut budget))
                 .collect()
         });
 

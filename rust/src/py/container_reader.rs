@@ -18,6 +18,7 @@ use crate::container::{
 use crate::resolve::{Plan, build_plan};
 use crate::schema::Schema;
 use crate::transcode::Transcoder;
+use crate::wire::ItemBudget;
 
 /// Buffers reused from block to block.
 #[derive(Default)]
@@ -86,9 +87,11 @@ fn prepare(
     bufs.spare.clear();
     bufs.spare_ends.clear();
     let mut start = 0usize;
+    // One budget of zero-byte items per block: the block is what one call reads.
+    let mut budget = ItemBudget::default();
     for (index, &end) in bufs.ends.iter().enumerate() {
         let datum = bufs.data.get(start..end).unwrap_or_default();
-        t.transcode_into(datum, &mut bufs.spare, &mut bufs.scratch)
+        t.transcode_into(datum, &mut bufs.spare, &mut bufs.scratch, &mut budget)
             .map_err(|e| ContainerError::record(info, index, &e))?;
         bufs.spare_ends.push(bufs.spare.len());
         start = end;
@@ -200,9 +203,10 @@ impl PyContainerReader {
             (Some(reader), true) => {
                 let plan = &reader.get().plan;
                 let mut start = 0usize;
+                let mut budget = ItemBudget::default();
                 for (index, &end) in bufs.ends.iter().enumerate() {
                     let datum = bufs.data.get(start..end).unwrap_or_default();
-                    let value = decoder::decode_datum(py, plan, datum)
+                    let value = decoder::decode_datum(py, plan, datum, &mut budget)
                         .map_err(|f| self.record_error(py, info, index, f))?;
                     out.push(value.unbind());
                     start = end;

@@ -15,7 +15,7 @@ use crate::container::{
     BlockWriter, Codec, ContainerError, DEFAULT_BLOCK_SIZE, RESERVED_PREFIX, SYNC_SIZE, check_level,
 };
 use crate::transcode::walk;
-use crate::wire::Reader;
+use crate::wire::{ItemBudget, Reader};
 
 /// Writes an Avro object container file: the header at once, then blocks of about
 /// `block_size` uncompressed bytes as records are appended. `flush()` writes the pending
@@ -290,10 +290,13 @@ impl PyContainerWriter {
         let w = Self::open(&mut guard)?;
         let failed = py.detach(|| {
             let keep = w.pending_records();
+            // The call's records share one budget of zero-byte items.
+            let mut budget = ItemBudget::default();
             for (index, datum) in items.iter().enumerate() {
-                let mut r = Reader::new(datum);
+                let mut r = Reader::with_budget(datum, budget);
                 let checked =
                     walk(&schema, schema.root(), &mut r, true, 0).and_then(|()| r.finish());
+                budget = r.budget();
                 if let Err(e) = checked {
                     w.rollback(keep);
                     return Some((index, e));

@@ -15,16 +15,20 @@ use super::plan::{Op, Plan};
 use super::pytypes::py_types;
 use crate::calendar::{civil_from_days, parts_from_micros};
 use crate::error::Error;
-use crate::wire::{MAX_DEPTH, Reader};
+use crate::wire::{ItemBudget, MAX_DEPTH, Reader};
 
-/// Decodes one complete datum; trailing bytes are an error.
+/// Decodes one complete datum; trailing bytes are an error. `budget` is what the call may
+/// still read of zero-byte items (updated, so a batch shares one budget).
 pub(crate) fn decode_datum<'py>(
     py: Python<'py>,
     plan: &Plan,
     data: &[u8],
+    budget: &mut ItemBudget,
 ) -> FResult<Bound<'py, PyAny>> {
-    let mut reader = Reader::new(data);
-    let value = decode_value(py, plan, plan.root, &mut reader, 0)?;
+    let mut reader = Reader::with_budget(data, *budget);
+    let value = decode_value(py, plan, plan.root, &mut reader, 0);
+    *budget = reader.budget();
+    let value = value?;
     reader.finish()?;
     Ok(value)
 }

@@ -25,6 +25,8 @@ pub(crate) const KEY_HEADER: &str = "__key_schema_id";
 pub(crate) struct PlanRef {
     pub plan: Arc<Plan>,
     pub writer: Arc<Schema>,
+    /// The transcoder's `max_zero_byte_items`.
+    pub limit: usize,
 }
 
 /// How one side of one record converts.
@@ -132,6 +134,7 @@ impl Plans<'_, '_> {
                             plans.push(PlanRef {
                                 plan: t.plan.clone(),
                                 writer: t.writer_schema.clone(),
+                                limit: t.max_zero_byte_items,
                             });
                             Ok(plans.len() - 1)
                         } else if found.is_instance_of::<PyBaseException>() {

@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::schema::{Fingerprint, ParseOptions, Schema};
+use crate::wire::{DEFAULT_MAX_ZERO_BYTE_ITEMS, ItemBudget};
 use errors::to_pyerr;
 use plan::Plan;
 
@@ -249,6 +250,22 @@ fn encode<'py>(
     Ok(PyBytes::new(py, &buf))
 }
 
+/// What a decoding call may still read of zero-byte items: resolving (bytes to bytes) and
+/// building values each have the whole budget.
+struct DecodeBudget {
+    resolve: ItemBudget,
+    build: ItemBudget,
+}
+
+impl DecodeBudget {
+    fn new(limit: usize) -> Self {
+        DecodeBudget {
+            resolve: ItemBudget::new(limit),
+            build: ItemBudget::new(limit),
+        }
+    }
+}
+
 /// Decodes one datum of `writer` (optionally resolved to `reader`) as a Python value.
 fn decode_one<'py>(
     py: Python<'py>,
@@ -256,13 +273,18 @@ fn decode_one<'py>(
     reader: Option<&Bound<'py, PySchema>>,
     data: &[u8],
     index: Option<usize>,
+    budget: &mut DecodeBudget,
 ) -> PyResult<Bound<'py, PyAny>> {
     let result = match reader {
-        None => decoder::decode_datum(py, &writer.get().plan, data),
-        Some(reader) => match transcoder::resolve_bytes(writer, reader, data) {
-            Ok(resolved) => decoder::decode_datum(py, &reader.get().plan, &resolved),
-            Err(e) => Err(errors::Fail::Avro(e)),
-        },
+        None => decoder::decode_datum(py, &writer.get().plan, data, &mut budget.build),
+        Some(reader) => {
+            match transcoder::resolve_bytes(writer, reader, data, &mut budget.resolve) {
+                Ok(resolved) => {
+                    decoder::decode_datum(py, &reader.get().plan, &resolved, &mut budget.build)
+                }
+                Err(e) => Err(errors::Fail::Avro(e)),
+            }
+        }
     };
     result.map_err(|e| {
         let offset = match &e {
@@ -281,17 +303,20 @@ fn optional_schema<'py>(
 
 /// Decodes one datum; the whole input must be consumed. With `reader`, the data is
 /// resolved from the writer schema `schema` to the reader schema (Avro schema resolution).
+/// At most `max_zero_byte_items` items that take no bytes are read (`wire`).
 #[pyfunction]
-#[pyo3(signature = (schema, data, reader = None))]
+#[pyo3(signature = (schema, data, reader = None, *, max_zero_byte_items = DEFAULT_MAX_ZERO_BYTE_ITEMS))]
 fn decode<'py>(
     py: Python<'py>,
     schema: &Bound<'py, PyAny>,
     data: &[u8],
     reader: Option<&Bound<'py, PyAny>>,
+    max_zero_byte_items: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let writer = as_schema(schema)?;
     let reader = optional_schema(reader)?;
-    decode_one(py, &writer, reader.as_ref(), data, None)
+    let mut budget = DecodeBudget::new(max_zero_byte_items);
+    decode_one(py, &writer, reader.as_ref(), data, None, &mut budget)
 }
 
 /// Pauses Python's cyclic GC while a batch builds many containers: every few hundred new
@@ -369,17 +394,20 @@ fn encode_many<'py>(
     PyList::new(py, out.into_iter().flatten())
 }
 
-/// Decodes many byte strings in one call, with `encode_many`'s error contract.
+/// Decodes many byte strings in one call, with `encode_many`'s error contract. The whole
+/// batch reads at most `max_zero_byte_items` items that take no bytes.
 #[pyfunction]
-#[pyo3(signature = (schema, items, reader = None))]
+#[pyo3(signature = (schema, items, reader = None, *, max_zero_byte_items = DEFAULT_MAX_ZERO_BYTE_ITEMS))]
 fn decode_many<'py>(
     py: Python<'py>,
     schema: &Bound<'py, PyAny>,
     items: &Bound<'py, PyAny>,
     reader: Option<&Bound<'py, PyAny>>,
+    max_zero_byte_items: usize,
 ) -> PyResult<Bound<'py, PyList>> {
     let writer = as_schema(schema)?;
     let reader = optional_schema(reader)?;
+    let mut budget = DecodeBudget::new(max_zero_byte_items);
     let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
     let mut failures = Vec::new();
     let _gc = GcPause::new();
@@ -389,7 +417,7 @@ fn decode_many<'py>(
             Ok(b) => b.as_bytes(),
             Err(_) => return Err(PyTypeError::new_err(format!("item {index} is not bytes"))),
         };
-        match decode_one(py, &writer, reader.as_ref(), data, Some(index)) {
+        match decode_one(py, &writer, reader.as_ref(), data, Some(index), &mut budget) {
             Ok(v) => out.push(Some(v.unbind())),
             Err(e) => {
                 failures.push((index, e));
@@ -412,6 +440,7 @@ fn _schema_from_parts(py: Python<'_>, text: String, references: Vec<String>) -> 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_MAX_ZERO_BYTE_ITEMS", DEFAULT_MAX_ZERO_BYTE_ITEMS)?;
     m.add_class::<PySchema>()?;
     m.add_function(wrap_pyfunction!(_schema_from_parts, m)?)?;
     m.add_class::<transcoder::PyTranscoder>()?;

@@ -16,6 +16,7 @@ use crate::framing;
 use crate::resolve::{Plan, build_plan};
 use crate::schema::Schema;
 use crate::transcode::Transcoder;
+use crate::wire::{DEFAULT_MAX_ZERO_BYTE_ITEMS, ItemBudget};
 
 /// A compiled writer -> reader plan, applied to bytes. Immutable and thread-safe: batches
 /// run with the GIL released, so threads transcoding separate batches run in parallel.
@@ -25,6 +26,8 @@ pub struct PyTranscoder {
     reader: Py<PySchema>,
     pub(crate) writer_schema: Arc<Schema>,
     pub(crate) plan: Arc<Plan>,
+    /// Zero-byte items each call may read (`wire::DEFAULT_MAX_ZERO_BYTE_ITEMS`).
+    pub(crate) max_zero_byte_items: usize,
 }
 
 /// Plans built for `decode(..., reader=...)`, keyed by the two schemas' identities (the
@@ -170,7 +173,7 @@ fn collect_inputs(items: &Bound<'_, PyAny>, owners: &mut Vec<Py<PyBytes>>) -> Py
 fn run_batch<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    transcode_one: impl Fn(&[u8], &mut Vec<u8>, &mut Vec<usize>) -> Result<(), Error> + Send + Sync,
+    mut transcode_one: impl FnMut(&[u8], &mut Vec<u8>, &mut Vec<usize>) -> Result<(), Error> + Send,
 ) -> PyResult<Bound<'py, PyTuple>> {
     SCRATCH.with(|cell| {
         let mut guard = cell
@@ -219,7 +222,12 @@ fn run_batch<'py>(
 #[pymethods]
 impl PyTranscoder {
     #[new]
-    fn new(writer: &Bound<'_, PyAny>, reader: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (writer, reader, *, max_zero_byte_items = DEFAULT_MAX_ZERO_BYTE_ITEMS))]
+    fn new(
+        writer: &Bound<'_, PyAny>,
+        reader: &Bound<'_, PyAny>,
+        max_zero_byte_items: usize,
+    ) -> PyResult<Self> {
         let writer = as_schema(writer)?;
         let reader = as_schema(reader)?;
         let writer_schema = writer.get().schema.clone();
@@ -230,7 +238,14 @@ impl PyTranscoder {
             reader: reader.unbind(),
             writer_schema,
             plan: Arc::new(plan),
+            max_zero_byte_items,
         })
+    }
+
+    /// Zero-byte items (null, empty records, fixed of size 0) each call may read in total.
+    #[getter]
+    fn max_zero_byte_items(&self) -> usize {
+        self.max_zero_byte_items
     }
 
     #[getter]
@@ -264,7 +279,10 @@ impl PyTranscoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
-        let out = t.transcode(data).map_err(|e| to_pyerr(e, None))?;
+        let budget = ItemBudget::new(self.max_zero_byte_items);
+        let out = t
+            .transcode_with(data, budget)
+            .map_err(|e| to_pyerr(e, None))?;
         Ok(PyBytes::new(py, &out))
     }
 
@@ -278,8 +296,9 @@ impl PyTranscoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
+        let mut budget = ItemBudget::new(self.max_zero_byte_items);
         run_batch(py, items, |item, buf, scratch| {
-            t.transcode_into(item, buf, scratch)
+            t.transcode_into(item, buf, scratch, &mut budget)
         })
     }
 
@@ -297,6 +316,7 @@ impl PyTranscoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
+        let mut budget = ItemBudget::new(self.max_zero_byte_items);
         run_batch(py, items, |item, buf, scratch| {
             let (id, body) = framing::split(item)?;
             if let Some(expected) = expected_writer_id {
@@ -308,10 +328,11 @@ impl PyTranscoder {
             }
             let start = buf.len();
             framing::write_header(buf, schema_id);
-            t.transcode_into(body, buf, scratch).map_err(|e| {
-                buf.truncate(start);
-                shift_offset(e, framing::HEADER_LEN)
-            })
+            t.transcode_into(body, buf, scratch, &mut budget)
+                .map_err(|e| {
+                    buf.truncate(start);
+                    shift_offset(e, framing::HEADER_LEN)
+                })
         })
     }
 
@@ -353,14 +374,17 @@ pub(crate) fn resolve_bytes(
     writer: &Bound<'_, PySchema>,
     reader: &Bound<'_, PySchema>,
     data: &[u8],
+    budget: &mut ItemBudget,
 ) -> Result<Vec<u8>, Error> {
     let (w, r) = (writer.get().schema.clone(), reader.get().schema.clone());
     let plan = cached_plan(&w, &r)?;
+    let mut out = Vec::with_capacity(data.len() + 16);
     Transcoder {
         plan: &plan,
         writer: &w,
     }
-    .transcode(data)
+    .transcode_into(data, &mut out, &mut Vec::new(), budget)?;
+    Ok(out)
 }
 
 /// Every reason `reader` cannot read data written with `writer`, as

@@ -1,0 +1,1 @@
+"""Apache Avro Java as a test oracle (oracle.py, AvroOracle.java)."""
