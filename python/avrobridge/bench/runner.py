@@ -58,7 +58,8 @@ class BenchOptions:
     repetitions: int = 5
     #: Seconds one repetition of a single-record loop should take (calibrated).
     one_target_s: float = 0.03
-    #: After this many seconds, batch timings stop at the minimum of 3 repetitions.
+    #: After this many seconds, batch timings stop at the minimum of 3 repetitions (or at
+    #: one, when that one took longer).
     batch_budget_s: float = 0.8
     implementations: Sequence[str] = IMPLEMENTATIONS
     operations: Sequence[str] = OPERATIONS

@@ -1,18 +1,19 @@
-"""When produced records count as delivered and their source offsets are committed.
+"""When produced records count as delivered and their source progress is committed.
 
 The loop produces batch after batch without waiting; a strategy here is told which offsets
 each batch reached (`track`) and makes them durable on the commit interval
 (`delivery.commit_interval_ms`, like Kafka Connect's `offset.flush.interval.ms` and Kafka
-Streams' `commit.interval.ms`), before partitions are given up, and at shutdown:
+Streams' `commit.interval.ms`), before partitions are given up, and at shutdown. Where the
+progress goes is the offset store's business (`offsets.py`):
 
 - `AtLeastOnce`: flush the producer (every record produced so far acknowledged by the sink, or
   failed), then commit the offsets reached. An offset is never committed ahead of an
   acknowledgement; a delivery failure raises before anything past the last commit is
   committed, so a restart re-reads what may not have arrived.
 - `ExactlyOnce`: one producer transaction per interval holds the sink records, the dead-letter
-  records and the consumer offsets (`send_offsets_to_transaction`); committing it is the
-  commit. A transaction that must abort raises; the next run resumes from the last committed
-  one (the consumer reads `read_committed`).
+  records and the progress; committing it is the commit. A transaction that must abort
+  raises; the next run resumes from the last committed one (the consumer reads
+  `read_committed`).
 """
 
 from __future__ import annotations
@@ -23,27 +24,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
-    KafkaException,
-    Producer,
-    TopicPartition,
-)
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from ..errors import BridgeError
+from .offsets import OffsetStore, Partition
 
 log = logging.getLogger("avrobridge.bridge")
-
-Partition = tuple[str, int]
 
 
 class Durability(ABC):
     def __init__(
-        self, consumer: Consumer, producer: Producer, interval_s: float, timeout_s: float
+        self, store: OffsetStore, producer: Producer, interval_s: float, timeout_s: float
     ) -> None:
-        self.consumer = consumer
+        self.store = store
         self.producer = producer
         self.interval_s = interval_s
         self.timeout_s = timeout_s
@@ -80,32 +73,32 @@ class Durability(ABC):
     @abstractmethod
     def _commit(self, final: bool) -> None: ...
 
-    def revoke(self, partitions: list[TopicPartition]) -> None:
+    def revoke(self, partitions: Iterable[Partition]) -> None:
         """Before partitions go to another instance: commit everything done so far."""
         self.commit(final=True)
         self._forget(partitions)
 
-    def lost(self, partitions: list[TopicPartition]) -> None:
-        """The partitions already belong to someone else: nothing of them may be committed."""
+    def lost(self, partitions: Iterable[Partition]) -> list[Partition]:
+        """The partitions already belong to someone else: nothing of them may be committed.
+        Returns the partitions still owned that must be read again from their last commit
+        (records of them were given up with the lost ones)."""
         self._forget(partitions)
+        return []
 
     def abandon(self) -> None:  # noqa: B027 - a hook; only exactly-once needs it
         """The loop failed: give up what is not committed (it is re-read on restart)."""
 
-    def _forget(self, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            self.pending.pop((tp.topic, tp.partition), None)
-            self.committed.pop((tp.topic, tp.partition), None)
-
-    def _offsets(self) -> list[TopicPartition]:
-        return [TopicPartition(t, p, o) for (t, p), o in self.pending.items()]
+    def _forget(self, partitions: Iterable[Partition]) -> None:
+        for p in partitions:
+            self.pending.pop(p, None)
+            self.committed.pop(p, None)
 
 
 class AtLeastOnce(Durability):
     def __init__(
-        self, consumer: Consumer, producer: Producer, interval_s: float, timeout_s: float
+        self, store: OffsetStore, producer: Producer, interval_s: float, timeout_s: float
     ) -> None:
-        super().__init__(consumer, producer, interval_s, timeout_s)
+        super().__init__(store, producer, interval_s, timeout_s)
         self.delivery_errors: list[str] = []
 
     def on_delivery(self, err: KafkaError | None, msg: Any) -> None:
@@ -125,29 +118,16 @@ class AtLeastOnce(Durability):
                 f"({remaining} still queued; {'; '.join(errors) or 'timed out'}); "
                 "no offset past the last acknowledged commit was committed"
             )
-        if not self.pending:
-            return
-        offsets = self._offsets()
-        try:
-            if final:
-                self.consumer.commit(offsets=offsets, asynchronous=False)
-            else:
-                self.consumer.commit(offsets=offsets, asynchronous=True)
-        except KafkaException as exc:
-            err: KafkaError = exc.args[0]
-            if err.code() != KafkaError._NO_OFFSET:
-                # The records are delivered; the next commit covers these offsets again.
-                log.warning("offset commit failed: %s", err.str())
-                return
-        self.committed.update(self.pending)
-        self.pending.clear()
+        if self.pending and self.store.commit(self.pending, final=final):
+            self.committed.update(self.pending)
+            self.pending.clear()
 
 
 class ExactlyOnce(Durability):
     def __init__(
-        self, consumer: Consumer, producer: Producer, interval_s: float, timeout_s: float
+        self, store: OffsetStore, producer: Producer, interval_s: float, timeout_s: float
     ) -> None:
-        super().__init__(consumer, producer, interval_s, timeout_s)
+        super().__init__(store, producer, interval_s, timeout_s)
         self.open = False
 
     def before_produce(self) -> None:
@@ -160,9 +140,7 @@ class ExactlyOnce(Durability):
             return
         try:
             if self.pending:
-                self.producer.send_offsets_to_transaction(
-                    self._offsets(), self.consumer.consumer_group_metadata(), self.timeout_s
-                )
+                self.store.send_in_transaction(self.producer, self.pending, self.timeout_s)
             self.producer.commit_transaction(self.timeout_s)
         except KafkaException as exc:
             err: KafkaError = exc.args[0]
@@ -177,28 +155,15 @@ class ExactlyOnce(Durability):
         self.committed.update(self.pending)
         self.pending.clear()
 
-    def lost(self, partitions: list[TopicPartition]) -> None:
+    def lost(self, partitions: Iterable[Partition]) -> list[Partition]:
         # Offsets of lost partitions would be fenced by the group coordinator: abort what
-        # the transaction holds (the new owner re-reads the lost partitions), and read the
-        # partitions still ours again from their last committed transaction.
-        gone = {(tp.topic, tp.partition) for tp in partitions}
+        # the transaction holds (the new owner re-reads the lost partitions); the partitions
+        # still ours are read again from their last committed transaction.
+        gone = set(partitions)
         kept = [p for p in self.pending if p not in gone]
         self._abort()
-        super().lost(partitions)
-        self._rewind(kept)
-
-    def _rewind(self, partitions: list[Partition]) -> None:
-        if not partitions:
-            return
-        asked = [TopicPartition(t, p) for t, p in partitions]
-        try:
-            for tp in self.consumer.committed(asked, timeout=self.timeout_s):
-                start = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
-                self.consumer.seek(TopicPartition(tp.topic, tp.partition, start))
-        except KafkaException as exc:
-            raise BridgeError(
-                f"cannot rewind after an aborted transaction: {exc.args[0].str()}"
-            ) from None
+        self._forget(gone)
+        return kept
 
     def abandon(self) -> None:
         self._abort()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-import re
 import resource
 import signal
 import threading
@@ -24,12 +23,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, Producer
 
 from ..errors import BridgeError, RegistryError
 from . import clients
 from .config import BridgeSettings
-from .convert import ConvertedBatch, Converter
+from .convert import Converter
 from .durability import AtLeastOnce, Durability, ExactlyOnce
 from .emitter import Emitter
 from .metrics import BridgeMetrics
@@ -37,12 +36,11 @@ from .plan import check_source_versions
 from .progress import Reporter, snapshot
 from .retry import Backoff, KafkaGaveUp, retry_kafka
 from .schemas import RegistryUnavailable, SchemaSource
+from .source import KafkaSource
 from .startup import check_kafka_settings, wait_until_reachable
 from .summary import Summary
 
 log = logging.getLogger("avrobridge.bridge")
-
-Partition = tuple[str, int]
 
 
 def _cpu_seconds() -> float:
@@ -73,20 +71,13 @@ class Bridge:
         self._install_signals = install_signal_handlers
         self.on_progress = on_progress
         self.exactly_once = settings.delivery.guarantee == "exactly-once"
-        self._delivery_errors: AtLeastOnce | None = None
         self._consumer_conf, self._producer_conf = clients.client_configs(
             settings, self._on_delivery
         )
         self.converter: Converter | None = None
-        self._consumer: Consumer | None = None
+        self._source: KafkaSource | None = None
         self._producer: Producer | None = None
         self._durability: Durability | None = None
-        self._end_offsets: dict[Partition, int] | None = None
-        #: Where each partition started (`until_end`), and the next offset to handle (what
-        #: the progress, lag and `until_end` read).
-        self._start_offsets: dict[Partition, int] = {}
-        self.positions: dict[Partition, int] = {}
-        self._done_partitions: set[Partition] = set()
         self._last_stats = time.monotonic()
 
     def validate(self) -> None:
@@ -131,14 +122,6 @@ class Bridge:
 
     # -- start-up -------------------------------------------------------------------------
 
-    def _source_topics_now(self) -> list[str]:
-        s = self.settings.source
-        if s.pattern is None:
-            return list(s.topics)
-        assert self._consumer is not None
-        names = self._consumer.list_topics(timeout=10).topics
-        return sorted(t for t in names if re.fullmatch(s.pattern, t))
-
     def _check_source_versions(self) -> None:
         """Refuses to start when the target cannot read a live source version (except the
         versions explicitly allowed), listing Confluent's verbose reasons."""
@@ -149,72 +132,6 @@ class Bridge:
                 "the target schema cannot read every live version of the source "
                 "(allow them with value.allow_incompatible_versions):\n" + "\n".join(problems)
             )
-
-    def _subscribe(self) -> None:
-        assert self._consumer is not None
-        s = self.settings
-        if s.until_end:
-            self._assign_until_end()
-            return
-        topics = list(s.source.topics)
-        if s.source.pattern is not None:
-            topics.append("^" + s.source.pattern)
-        self._consumer.subscribe(topics, on_revoke=self._on_revoke, on_lost=self._on_lost)
-
-    def _assign_until_end(self) -> None:
-        """A one-off migration reads every partition of the source topics, from the
-        committed offsets, up to the end offsets seen now."""
-        consumer = self._consumer
-        assert consumer is not None
-        partitions = []
-        ends: dict[Partition, int] = {}
-        lows: dict[Partition, int] = {}
-        for topic in self._source_topics_now():
-            listing = self._retrying(
-                "listing topics", functools.partial(consumer.list_topics, topic, timeout=10)
-            )
-            meta = listing.topics.get(topic)
-            if meta is None or meta.error is not None:
-                raise BridgeError(f"source topic {topic!r} does not exist")
-            for p in sorted(meta.partitions):
-                tp = TopicPartition(topic, p)
-                low, high = self._retrying(
-                    "reading end offsets",
-                    functools.partial(consumer.get_watermark_offsets, tp, timeout=10),
-                )
-                ends[(topic, p)] = high
-                lows[(topic, p)] = low
-                partitions.append(tp)
-        committed = self._retrying(
-            "reading committed offsets", lambda: consumer.committed(partitions, timeout=10)
-        )
-        assign = []
-        for tp in committed:
-            key = (tp.topic, tp.partition)
-            assign.append(
-                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else -2)
-            )
-            self._start_offsets[key] = tp.offset if tp.offset >= 0 else lows[key]
-            if tp.offset >= 0:
-                self.positions[key] = tp.offset
-            if tp.offset >= ends[key] or ends[key] == 0:
-                self._done_partitions.add(key)
-        self._end_offsets = ends
-        consumer.assign(assign)
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Before partitions go to another instance: everything produced is made durable and
-        committed (flush + commit, or the open transaction committed)."""
-        if self._durability is not None:
-            self._durability.revoke(partitions)
-        for tp in partitions:
-            self.positions.pop((tp.topic, tp.partition), None)
-
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        if self._durability is not None:
-            self._durability.lost(partitions)
-        for tp in partitions:
-            self.positions.pop((tp.topic, tp.partition), None)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -227,17 +144,18 @@ class Bridge:
             wait_until_reachable(self.settings, self.schemas.client, self._stopping)
             self.converter = Converter(self.settings, self.schemas)
             self._check_source_versions()
-            self._consumer = Consumer(self._consumer_conf)
-            self._producer = Producer(self._producer_conf)
+            self._source = source = KafkaSource(
+                self.settings, self._consumer_conf, self._retrying, self.metrics
+            )
+            self._producer = producer = Producer(self._producer_conf)
             interval = self.settings.delivery.commit_interval_ms / 1000
             timeout = self.settings.delivery.shutdown_timeout_s
             if self.exactly_once:
-                producer = self._producer
                 self._retrying("init_transactions", lambda: producer.init_transactions(30))
-                self._durability = ExactlyOnce(self._consumer, self._producer, interval, timeout)
+                self._durability = ExactlyOnce(source.store, producer, interval, timeout)
             else:
-                self._durability = AtLeastOnce(self._consumer, self._producer, interval, timeout)
-            self._subscribe()
+                self._durability = AtLeastOnce(source.store, producer, interval, timeout)
+            source.start(self._durability)
             cpu_started = _cpu_seconds()
             with _collector_paused() as collector:
                 self._loop(collector)
@@ -274,48 +192,26 @@ class Bridge:
             previous[sig] = signal.signal(sig, handler)
         return previous
 
-    def _finished(self) -> bool:
-        if self._end_offsets is None:
-            return False
-        return len(self._done_partitions) >= len(self._end_offsets)
-
-    def _consume(self) -> list[Any]:
-        """What is ready now, up to a batch; when nothing is, wait for the first record (at
-        most until the next commit is due) and take what came with it."""
-        consumer = self._consumer
-        assert consumer is not None and self._durability is not None
-        s = self.settings.delivery
-        try:
-            msgs = consumer.consume(s.batch_size, 0)
-            if not msgs:
-                wait = min(s.batch_timeout_ms / 1000, max(self._durability.seconds_to_due(), 0.0))
-                msgs = consumer.consume(1, wait)
-                if msgs and s.batch_size > 1:
-                    msgs.extend(consumer.consume(s.batch_size - 1, 0))
-        except KafkaException as exc:
-            self._kafka_error(exc.args[0], "consume")
-            return []
-        return msgs
-
     def _loop(self, collector: _collector_paused) -> None:
-        assert self._producer is not None and self._durability is not None
-        assert self.converter is not None
-        producer, durability, convert = self._producer, self._durability, self.converter.convert
+        assert self._source is not None and self._producer is not None
+        assert self._durability is not None and self.converter is not None
+        source, producer, durability = self._source, self._producer, self._durability
+        convert = self.converter.convert
         emitter = Emitter(producer, self.settings, self.metrics)
         batch_seconds, plans = self.metrics.batch_seconds, self.metrics.plans
-        while not self._stopping.is_set() and not self._finished():
-            msgs = self._consume()
+        wait_s = self.settings.delivery.batch_timeout_ms / 1000
+        while not self._stopping.is_set() and not source.finished:
+            # Wait for records at most until the next commit is due.
+            msgs = source.poll(min(wait_s, max(durability.seconds_to_due(), 0.0)))
             if msgs:
                 started = time.perf_counter()
                 batch = self._retrying("converting", functools.partial(convert, msgs))
                 plans.set(self.converter.plans_cached)
-                if batch.events:
-                    self._events(batch, msgs)
+                source.advance(batch, msgs)
                 if batch.records or batch.failures:
                     durability.before_produce()
                     stop = emitter.emit(batch, msgs)
                     durability.track(batch.offsets)
-                    self._advance(batch)
                     if stop is not None:
                         durability.commit(final=True)
                         raise stop
@@ -326,41 +222,11 @@ class Bridge:
                 collector.collect()
             self._tick()
 
-    def _advance(self, batch: ConvertedBatch) -> None:
-        positions = self.positions
-        ends = self._end_offsets
-        for topic, partition, offset in batch.offsets:
-            positions[(topic, partition)] = offset
-            if ends is not None and offset >= ends.get((topic, partition), 0):
-                self._done_partitions.add((topic, partition))
-
-    def _events(self, batch: ConvertedBatch, msgs: list[Any]) -> None:
-        for index, err in batch.events:
-            if err.code() == KafkaError._PARTITION_EOF:
-                if self._end_offsets is not None:
-                    m = msgs[index]
-                    key = (m.topic(), m.partition())
-                    end = self._end_offsets.get(key)
-                    if end is not None and m.offset() >= end:
-                        self._done_partitions.add(key)
-            else:
-                self._kafka_error(err, "consume")
-
-    def _kafka_error(self, err: KafkaError, where: str) -> None:
-        if err.fatal():
-            raise BridgeError(f"fatal Kafka error in {where}: {err.str()}")
-        if err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
-            log.warning("%s: %s", where, err.str())
-            return
-        self.metrics.retried("kafka")
-        log.warning("%s: %s (retrying)", where, err.str())
-
     def _tick(self) -> None:
-        if self.on_progress is not None:
+        source = self._source
+        if self.on_progress is not None and source is not None:
             self.on_progress(
-                snapshot(
-                    self.metrics.totals, self._start_offsets, self._end_offsets, self.positions
-                )
+                snapshot(self.metrics.totals, source.starts, source.ends, source.positions)
             )
         interval = self.settings.observability.stats_interval_s
         now = time.monotonic()
@@ -377,13 +243,14 @@ class Bridge:
             )
 
     def _close(self) -> None:
-        consumer, producer = self._consumer, self._producer
+        source, producer = self._source, self._producer
         if producer is not None:
             # Whatever is still queued is delivered (a failure path committed nothing of it).
             producer.flush(self.settings.delivery.shutdown_timeout_s)
-        if consumer is not None:
-            consumer.close()
-        self._consumer = self._producer = None
+        if source is not None:
+            source.close()
+        self._source = None
+        self._producer = None
 
 
 class _collector_paused:
