@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from confluent_kafka.schema_registry import (
@@ -39,6 +39,9 @@ from confluent_kafka.schema_registry import (
 )
 from rich.console import Console
 from rich.table import Table
+
+from .registry_client import without_credentials as _without_credentials
+from .schemas_copy_cli import add_copy_command
 
 __all__ = ["DEFAULT_URL", "ENV_PASSWORD", "ENV_URL", "add_schemas_commands"]
 
@@ -151,6 +154,8 @@ def add_schemas_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
         action="store_true",
         help="a subject without its own mode shows the global one",
     )
+
+    add_copy_command(commands)
 
     p = command("delete", _delete, "delete a subject or one of its versions (soft by default)")
     p.add_argument("subject")
@@ -350,15 +355,6 @@ def _fail(message: str) -> int:
     line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
     print(f"avrobridge schemas: error: {line}", file=sys.stderr)
     return 1
-
-
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _open_session(args: argparse.Namespace) -> Session:
