@@ -200,6 +200,8 @@ def test_imported_schemas_skip_default_validation(client: httpx.Client) -> None:
     assert error(register(client, "s", schema=bad_default))[:2] == (422, 42201)
     set_mode(client, "IMPORT")
     assert register(client, "s", schema=bad_default, id=3).json() == {"id": 3}
+    # Lookups parse as not new too, so clients find the imported schema.
+    assert post(client, "/subjects/s", {"schema": bad_default}).json()["id"] == 3
 
 
 # -- ids and versions outside IMPORT ---------------------------------------------------------

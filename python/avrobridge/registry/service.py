@@ -236,9 +236,10 @@ class RegistryService:
     def lookup(self, subject: str, body: JSON, normalize: bool, deleted: bool) -> dict[str, JSON]:
         request = RegisterRequest.parse(body)
         found = None
-        # Like Confluent: as asked, then (if that missed) normalized.
+        # Like Confluent: as asked, then (if that missed) normalized; parsed as not new, so
+        # field defaults are not validated (an imported schema may carry invalid ones).
         for norm in (True,) if normalize else (False, True):
-            candidate = self._candidate(request, norm)
+            candidate = self._candidate(request, norm, validate_defaults=False)
             with self._state_lock:
                 found = self._in_subject(subject, candidate, deleted)
             if found is not None:
