@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+
+from avrobridge.registry import BackgroundServer, ServerSettings
 
 pytest_plugins = ["kafka_harness.plugin", "java_oracle.oracle"]
 
@@ -41,3 +46,43 @@ def backend(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(scope="session")
 def seed_dir() -> Path:
     return SEED_DIR
+
+
+# -- two registries (cross-cluster tests, `schemas copy`) ------------------------------------
+
+#: Source ids start here, target ids at 1: the same schema never has the same id on both.
+SOURCE_FIRST_ID = 1001
+
+
+@dataclass(frozen=True)
+class RegistryPair:
+    """Two independent registries of ours over HTTP, with different stores."""
+
+    source: BackgroundServer  # memory store; its next id is SOURCE_FIRST_ID
+    target: BackgroundServer  # SQLite store (in the test's tmp_path); its next id is 1
+
+
+def _burn_ids_below(url: str, first_id: int) -> None:
+    """Makes ``first_id`` the registry's next id, leaving no subject behind: a decoy imported
+    with id ``first_id - 1`` and then deleted permanently (ids are never reused)."""
+    decoy = '{"type":"record","name":"Decoy","fields":[]}'
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for method, path, body in (
+            ("PUT", "/mode/decoy", {"mode": "IMPORT"}),
+            ("POST", "/subjects/decoy/versions", {"schema": decoy, "id": first_id - 1}),
+            ("DELETE", "/subjects/decoy", None),  # also drops the subject's mode
+            ("DELETE", "/subjects/decoy?permanent=true", None),
+        ):
+            http.request(method, path, json=body).raise_for_status()
+
+
+@pytest.fixture
+def registry_pair(tmp_path: Path) -> Iterator[RegistryPair]:
+    settings = ServerSettings(port=0, log_level="warning")
+    target_store = f"sqlite://{tmp_path / 'target-registry.db'}"
+    with (
+        BackgroundServer(settings) as source,
+        BackgroundServer(replace(settings, store=target_store)) as target,
+    ):
+        _burn_ids_below(source.url, SOURCE_FIRST_ID)
+        yield RegistryPair(source=source, target=target)

@@ -1,4 +1,5 @@
-"""Smoke tests of the real-Kafka harness: records round-trip, and transactions work."""
+"""Smoke tests of the real-Kafka harness: records round-trip, transactions work, and the
+second cluster is independent of the first."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from avrobridge.kafkalog import kafka_logger
 from kafka_harness.plugin import NewTopicFactory
@@ -161,3 +163,39 @@ def test_transactions_commit_and_abort(kafka_bootstrap: str, new_topic: NewTopic
     finally:
         consumer.close()
     assert values == [f"committed-{i}".encode() for i in range(5)]
+
+
+def test_two_independent_clusters(
+    kafka_bootstrap: str,
+    kafka_bootstrap_b: str,
+    kafka_admin: AdminClient,
+    kafka_admin_b: AdminClient,
+    new_topic: NewTopicFactory,
+    new_topic_b: NewTopicFactory,
+) -> None:
+    """Cluster B is its own cluster: another id, its own topics, its own records."""
+    assert kafka_bootstrap != kafka_bootstrap_b
+    meta_a, meta_b = kafka_admin.list_topics(timeout=10), kafka_admin_b.list_topics(timeout=10)
+    assert meta_a.cluster_id != meta_b.cluster_id
+    topic_a, topic_b = new_topic("only-on-a"), new_topic_b("only-on-b")
+    assert topic_a not in kafka_admin_b.list_topics(timeout=10).topics
+    assert topic_b not in kafka_admin.list_topics(timeout=10).topics
+    for bootstrap, topic, value in (
+        (kafka_bootstrap, topic_a, b"to a"),
+        (kafka_bootstrap_b, topic_b, b"to b"),
+    ):
+        producer = Producer({"bootstrap.servers": bootstrap})
+        producer.produce(topic, value=value)
+        assert producer.flush(30) == 0
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"two-clusters-{uuid.uuid4().hex}",
+                "auto.offset.reset": "earliest",
+            }
+        )
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        got: list[bytes | None] = []
+        _consume_until(consumer, got.__len__, lambda m, into=got: into.append(m.value()), 30)
+        consumer.close()
+        assert got == [value]

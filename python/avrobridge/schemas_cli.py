@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .cliparser import EXIT_STATUS_HELP, EXIT_USAGE
+from .schemas_copy_cli import add_copy_command
 
 __all__ = ["DEFAULT_URL", "ENV_PASSWORD", "ENV_URL", "add_schemas_commands"]
 
@@ -141,6 +142,8 @@ def add_schemas_commands(subparsers: Any) -> None:
         action="store_true",
         help="a subject without its own mode shows the global one",
     )
+
+    add_copy_command(commands)
 
     p = command("delete", "delete", "delete a subject or one of its versions (soft by default)")
     p.add_argument("subject", help="the subject")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from confluent_kafka.schema_registry import (
@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .cliparser import EXIT_FAILED, EXIT_USAGE
+from .registry_client import without_credentials as _without_credentials
 from .schemas_cli import DEFAULT_URL, ENV_PASSWORD, ENV_URL
 
 # confluent-kafka's client uses httpx2 on Python >= 3.10 (httpx before): its network errors
@@ -132,15 +133,6 @@ def _fail(message: str, status: int = EXIT_FAILED) -> int:
     line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
     print(f"avrobridge schemas: error: {line}", file=sys.stderr)
     return status
-
-
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _open_session(args: argparse.Namespace) -> Session:

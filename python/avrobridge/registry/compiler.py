@@ -61,8 +61,12 @@ class Compiler:
         schema_type: str,
         references: tuple[Reference, ...],
         normalize: bool,
+        validate_defaults: bool = True,
     ) -> Candidate:
-        """The request's schema, validated and spelled as it will be stored (RestError 422)."""
+        """The request's schema, validated and spelled as it will be stored (RestError 422).
+
+        ``validate_defaults=False`` for schemas imported with an explicit id: Confluent parses
+        those as not new, and Avro checks field defaults only for new schemas."""
         if schema_type != "AVRO":
             raise RestError.invalid_schema(
                 f"Invalid schema type {schema_type}: this registry supports AVRO only"
@@ -71,7 +75,7 @@ class Compiler:
             raise RestError.invalid_schema("Empty schema")
         if len(schema.encode("utf-8", "surrogatepass")) > self.max_schema_bytes:
             raise RestError.schema_too_large(self.max_schema_bytes)
-        key = (schema, references, normalize)
+        key = (schema, references, normalize, validate_defaults)
         with self._lock:
             if self._candidates_generation != state.generation:
                 self._candidates.clear()
@@ -80,7 +84,7 @@ class Compiler:
             if hit is not None:
                 self._candidates.move_to_end(key)
                 return hit
-        found = self._build(state, schema, references, normalize)
+        found = self._build(state, schema, references, normalize, validate_defaults)
         with self._lock:
             self._candidates[key] = found
             if len(self._candidates) > _CACHE_SIZE:
@@ -93,6 +97,7 @@ class Compiler:
         schema: str,
         references: tuple[Reference, ...],
         normalize: bool,
+        validate_defaults: bool,
     ) -> Candidate:
         try:
             parsed = json.loads(schema)
@@ -101,7 +106,7 @@ class Compiler:
         if json_depth(parsed) > MAX_DEPTH:
             raise _invalid(schema, f"nested deeper than {MAX_DEPTH} levels")
         referenced = self._referenced(state, references, schema)
-        compiled = self._parse(schema, parsed, referenced)
+        compiled = self._parse(schema, parsed, referenced, validate_defaults)
         try:
             text = render(parsed, normalize=normalize)
         except (ValueError, RecursionError) as exc:
@@ -109,10 +114,12 @@ class Compiler:
         refs = tuple(sorted(set(references), key=lambda r: (r.name, r.subject, r.version)))
         return Candidate(text=text, references=refs if normalize else references, schema=compiled)
 
-    def _parse(self, schema: str, parsed: Any, referenced: list[Any]) -> Any:
+    def _parse(
+        self, schema: str, parsed: Any, referenced: list[Any], validate_defaults: bool = True
+    ) -> Any:
         refs = [json.dumps(r, separators=(",", ":")) for r in referenced]
         try:
-            return Schema(schema, references=refs or None)
+            return Schema(schema, references=refs or None, validate_defaults=validate_defaults)
         except Exception as exc:  # SchemaError, and e.g. UnicodeEncodeError for lone surrogates
             message = getattr(exc, "message", None) or str(exc)
             raise _invalid(schema, message) from None

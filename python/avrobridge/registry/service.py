@@ -207,10 +207,17 @@ class RegistryService:
 
     # -- lookup, compatibility ---------------------------------------------------------
 
-    def _candidate(self, request: RegisterRequest, normalize: bool) -> Candidate:
+    def _candidate(
+        self, request: RegisterRequest, normalize: bool, validate_defaults: bool = True
+    ) -> Candidate:
         with self._state_lock:
             return self.compiler.candidate(
-                self.state, request.schema, request.schema_type, request.references, normalize
+                self.state,
+                request.schema,
+                request.schema_type,
+                request.references,
+                normalize,
+                validate_defaults,
             )
 
     def _in_subject(self, subject: str, candidate: Candidate, deleted: bool) -> SchemaValue | None:
@@ -229,9 +236,10 @@ class RegistryService:
     def lookup(self, subject: str, body: JSON, normalize: bool, deleted: bool) -> dict[str, JSON]:
         request = RegisterRequest.parse(body)
         found = None
-        # Like Confluent: as asked, then (if that missed) normalized.
+        # Like Confluent: as asked, then (if that missed) normalized; parsed as not new, so
+        # field defaults are not validated (an imported schema may carry invalid ones).
         for norm in (True,) if normalize else (False, True):
-            candidate = self._candidate(request, norm)
+            candidate = self._candidate(request, norm, validate_defaults=False)
             with self._state_lock:
                 found = self._in_subject(subject, candidate, deleted)
             if found is not None:
@@ -286,41 +294,74 @@ class RegistryService:
     # -- register ----------------------------------------------------------------------
 
     def register(self, subject: str, body: JSON, normalize: bool) -> dict[str, JSON]:
+        """Confluent's ``registerOrForward`` + ``register`` (see docs/registry.md, Modes)."""
         request = RegisterRequest.parse(body)
         if not is_valid_subject(subject):
             raise RestError.invalid_subject(subject)
-        candidate = self._candidate(request, normalize)
+        # As Confluent's Schema(subject, request): no id is -1 (any negative id means none),
+        # no version is 0 (any version <= 0 means "the next one").
+        wanted = request.schema_id if request.schema_id is not None else -1
+        version = request.version if request.version is not None else 0
+        # Parsed outside the write lock (it may be slow); an invalid schema is reported where
+        # Confluent reports it: first when no version is given, else after the mode check.
+        try:
+            candidate: Candidate | None = self._candidate(
+                request, normalize, validate_defaults=wanted < 0
+            )
+            invalid: RestError | None = None
+        except RestError as exc:
+            if version == 0:
+                raise
+            candidate, invalid = None, exc
         with self._write_lock:
-            return {"id": self._register_locked(subject, request, candidate)}
+            if candidate is not None and version == 0:
+                # registerOrForward: a schema the subject already holds answers its id in any
+                # mode, unless the request asks for another id.
+                with self._state_lock:
+                    existing = self._in_subject(subject, candidate, deleted=False)
+                if existing is not None and wanted in (-1, existing.schema_id):
+                    return {"id": existing.schema_id}
+            with self._state_lock:
+                mode = self.state.mode_in_scope(subject)
+            self._check_register_mode(subject, mode, wanted)
+            if invalid is not None or candidate is None:
+                raise invalid or RestError.invalid_schema("Empty schema")
+            return {"id": self._register_locked(subject, candidate, wanted, version, mode)}
 
-    def _register_locked(self, subject: str, request: RegisterRequest, candidate: Candidate) -> int:
+    def _register_locked(
+        self, subject: str, candidate: Candidate, wanted: int, version: int, mode: str
+    ) -> int:
         state = self.state
+        schema_id = wanted if wanted >= 0 else -1
         with self._state_lock:
-            existing = self._in_subject(subject, candidate, deleted=False)
-            # Negative ids mean "none", as in Confluent.
-            wanted = request.schema_id if request.schema_id is not None else -1
-            schema_id = wanted if wanted >= 0 else -1
-            if existing is not None and schema_id in (-1, existing.schema_id):
-                return existing.schema_id
-            mode = state.mode_in_scope(subject)
-            self._check_register_mode(subject, mode, request)
             known = state.id_for(("AVRO", candidate.text, candidate.references))
             if known is not None and schema_id in (-1, known):
+                if version == 0:
+                    live = self._in_subject(subject, candidate, deleted=False)
+                    if live is not None:
+                        return live.schema_id
                 schema_id = known
             all_versions = state.versions(subject, deleted=True)
-            live = [v for v in all_versions if not v.deleted]
+            live_versions = [v for v in all_versions if not v.deleted]
             level = state.level_in_scope(subject)
         if mode != "IMPORT":
-            schemas, versions = self._previous(live)
+            schemas, versions = self._previous(live_versions)
             result = check_level(candidate.schema, schemas, level, versions=versions)
             if not result.is_compatible:
                 raise RestError.incompatible(subject, list(result.messages))
         new_version = max((v.version for v in all_versions), default=0) + 1
-        version = request.version if request.version and request.version > 0 else new_version
+        if version <= 0:
+            version = new_version
+        elif version != new_version and mode != "IMPORT":
+            raise RestError.invalid_schema("Version is not one more than previous version")
         with self._state_lock:
             if schema_id >= 0:
                 holder = state.by_id(schema_id)
-                if holder is not None and holder.schema != candidate.text:
+                if holder is not None and identity_of(holder) != (
+                    "AVRO",
+                    candidate.text,
+                    candidate.references,
+                ):
                     raise RestError.operation_not_permitted(
                         f"Overwrite new schema with id {schema_id} is not permitted."
                     )
@@ -346,15 +387,13 @@ class RegistryService:
         return schema_id
 
     @staticmethod
-    def _check_register_mode(subject: str, mode: str, request: RegisterRequest) -> None:
+    def _check_register_mode(subject: str, mode: str, wanted: int) -> None:
+        """Confluent's checkRegisterMode: an explicit id needs IMPORT, none needs READWRITE."""
         if mode in ("READONLY", "READONLY_OVERRIDE"):
             raise RestError.operation_not_permitted(f"Subject {subject} is in read-only mode")
-        explicit = (request.schema_id is not None and request.schema_id >= 0) or (
-            request.version is not None and request.version > 0
-        )
-        if explicit and mode != "IMPORT":
+        if wanted >= 0 and mode != "IMPORT":
             raise RestError.operation_not_permitted(f"Subject {subject} is not in import mode")
-        if not explicit and mode != "READWRITE":
+        if wanted < 0 and mode != "READWRITE":
             raise RestError.operation_not_permitted(f"Subject {subject} is not in read-write mode")
 
     def _check_writable(self, subject: str | None) -> None:
@@ -523,20 +562,27 @@ class RegistryService:
             with self._state_lock:
                 state = self.state
                 if mode == "IMPORT" and state.mode_in_scope(subject) != "IMPORT" and not force:
-                    # Importing needs an empty scope; then forget its soft-deleted versions.
-                    in_scope = (
-                        state.subject_names()
-                        if subject is None
-                        else ([subject] if state.has_subject(subject) else [])
-                    )
-                    if in_scope:
-                        raise RestError.operation_not_permitted(
-                            "Cannot import since found existing subjects"
-                        )
-                    records.append((RecordKey.clear_subject(subject), {"subject": subject}))
+                    records += self._clear_for_import(subject)
             records.append((RecordKey.mode(subject), {"mode": mode}))
             self._write(records, "mode")
         return {"mode": text}
+
+    def _clear_for_import(self, subject: str | None) -> list[tuple[RecordKey, JSON | None]]:
+        """Confluent's setMode to IMPORT without force (state lock held): the scope must have
+        no live subject; its soft-deleted versions are hard-deleted (42206 while a live
+        schema references one), then CLEAR_SUBJECT drops them from the caches."""
+        state = self.state
+        names = state.subject_names(deleted=True) if subject is None else [subject]
+        if any(state.has_subject(name) for name in names):
+            raise RestError.operation_not_permitted("Cannot import since found existing subjects")
+        records: list[tuple[RecordKey, JSON | None]] = []
+        for name in names:
+            for value in state.versions(name, deleted=True):
+                if state.referrers(name, value.version):
+                    raise RestError.reference_exists(name, value.version)
+                records.append((RecordKey.schema(name, value.version), None))
+        records.append((RecordKey.clear_subject(subject), {"subject": subject}))
+        return records
 
     def delete_mode(self, subject: str) -> dict[str, JSON]:
         with self._write_lock:

@@ -101,7 +101,9 @@ class RegistryState:
             self._unlink(old)
         versions[value.version] = value
         self.id_keys.setdefault(value.schema_id, set()).add((value.subject, value.version))
-        self.identities.setdefault(identity_of(value), value.schema_id)
+        # The last applied record wins, as Confluent's hash -> id map: one schema may carry
+        # two ids only through IMPORT, and then the newest import names it.
+        self.identities[identity_of(value)] = value.schema_id
         self.max_id = max(self.max_id, value.schema_id)
 
     def _remove_version(self, subject: str, version: int) -> None:
@@ -235,10 +237,14 @@ class RegistryState:
         return self.configs.get(subject) or self.configs.get(None) or DEFAULT_LEVEL
 
     def mode(self, subject: str | None) -> str | None:
+        """The subject's own mode; a global READONLY_OVERRIDE overrides it (as Confluent's
+        getMode)."""
+        if self.modes.get(None) == "READONLY_OVERRIDE":
+            return "READONLY_OVERRIDE"
         return self.modes.get(subject)
 
     def mode_in_scope(self, subject: str | None) -> str:
-        return self.modes.get(subject) or self.modes.get(None) or DEFAULT_MODE
+        return self.mode(subject) or self.modes.get(None) or DEFAULT_MODE
 
     def all_versions(self, prefix: str = "", *, deleted: bool = False) -> Iterable[SchemaValue]:
         for name in sorted(self.subjects):
