@@ -64,8 +64,9 @@ def reveal(settings: dict[str, KafkaValue | SecretStr]) -> dict[str, KafkaValue]
 
 
 class KafkaSettings(_Section):
-    """The source and sink cluster. Any librdkafka property may be given in `common` (both
-    clients), `consumer` or `producer`, under its own name (e.g. "security.protocol")."""
+    """The source cluster (and the sink cluster unless `[sink.kafka]` names another). Any
+    librdkafka property may be given in `common` (both clients), `consumer` or `producer`,
+    under its own name (e.g. "security.protocol")."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "avrobridge"
@@ -79,6 +80,8 @@ class KafkaSettings(_Section):
 
 
 class RegistrySettings(_Section):
+    """The source registry (and the sink's unless `[sink.registry]` names another)."""
+
     url: str = "http://127.0.0.1:8081"
     #: "user:password" for HTTP basic auth.
     basic_auth_user_info: SecretStr | None = None
@@ -111,6 +114,18 @@ class TargetSettings(_Section):
     @property
     def configured(self) -> bool:
         return self.schema_file is not None or self.subject is not None
+
+
+class ValueSettings(TargetSettings):
+    #: "transcode" to the target schema, or "copy": the bytes kept, each writer schema
+    #: registered under the sink subject in the sink registry, only the frame rewritten.
+    mode: Literal["transcode", "copy"] = "transcode"
+
+    @model_validator(mode="after")
+    def _copy_has_no_target(self) -> ValueSettings:
+        if self.mode == "copy" and self.configured:
+            raise ValueError("mode 'copy' keeps the writer schemas: give no target schema")
+        return self
 
 
 class SourceSettings(_Section):
@@ -156,11 +171,18 @@ class SinkSettings(_Section):
     #: source topic -> sink topic
     mapping: dict[str, str] = Field(default_factory=dict)
     rename: RenameSettings | None = None
-    #: Write each record to the sink partition of the same number (else: the key decides).
-    preserve_partitions: bool = True
+    #: true: each record goes to the sink partition of the same number; false: the sink
+    #: producer's partitioner decides by key (`partitioner` in [sink.kafka.producer]);
+    #: "auto": the same number when the sink topic has as many partitions as the source
+    #: topic, else by key.
+    preserve_partitions: bool | Literal["auto"] = True
     #: How sink records carry their schema id: Confluent's 5-byte prefix, the
     #: `__value_schema_id` header (4-byte id), or the header with a GUID.
     framing: Literal["prefix", "header", "guid"] = "prefix"
+    #: The sink cluster and the sink registry, when they are not the source's ([kafka],
+    #: [registry]): each side has its own addresses, security and librdkafka settings.
+    kafka: KafkaSettings | None = None
+    registry: RegistrySettings | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> SinkSettings:
@@ -171,8 +193,9 @@ class SinkSettings(_Section):
 
 
 class KeySettings(_Section):
-    #: Keys pass through untouched, or are transcoded like values (to `target`).
-    mode: Literal["passthrough", "transcode"] = "passthrough"
+    #: Keys pass through untouched, are transcoded like values (to `target`), or copied
+    #: (Avro keys between registries: their frames rewritten to the sink registry's ids).
+    mode: Literal["passthrough", "transcode", "copy"] = "passthrough"
     target: TargetSettings = Field(default_factory=lambda: TargetSettings())
 
     @model_validator(mode="after")
@@ -200,6 +223,12 @@ class DeliverySettings(_Section):
     transactional_id: str | None = None
     #: How long a graceful shutdown may take before the process gives up.
     shutdown_timeout_s: float = Field(30.0, gt=0)
+    #: Where exactly-once progress is kept: "group" (the source group's offsets, in the
+    #: transaction: source and sink on one cluster), "sink-topic" (`offsets_topic` in the sink
+    #: cluster, in the transaction) or "auto" (group on one cluster, sink-topic across two).
+    offset_store: Literal["auto", "group", "sink-topic"] = "auto"
+    #: The compacted topic of the sink cluster holding progress ("sink-topic" store).
+    offsets_topic: str = "avrobridge-offsets"
 
 
 class ErrorSettings(_Section):
@@ -248,7 +277,7 @@ class BridgeSettings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
     source: SourceSettings
     sink: SinkSettings
-    value: TargetSettings
+    value: ValueSettings
     key: KeySettings = Field(default_factory=lambda: KeySettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
@@ -261,9 +290,33 @@ class BridgeSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _value_target(self) -> BridgeSettings:
-        if not self.value.configured:
+        if not self.value.configured and self.value.mode != "copy":
             raise ValueError(_NO_TARGET)
         return self
+
+    # -- the two sides (the same cluster and registry unless [sink.kafka]/[sink.registry]) --
+
+    @property
+    def sink_kafka(self) -> KafkaSettings:
+        return self.sink.kafka or self.kafka
+
+    @property
+    def sink_registry(self) -> RegistrySettings:
+        return self.sink.registry or self.registry
+
+    @property
+    def two_clusters(self) -> bool:
+        return self.sink_kafka.bootstrap_servers != self.kafka.bootstrap_servers
+
+    @property
+    def two_registries(self) -> bool:
+        return self.sink_registry.url != self.registry.url
+
+    @property
+    def sink_topic_offsets(self) -> bool:
+        """Exactly-once progress goes to the sink cluster's offsets topic."""
+        store = self.delivery.offset_store
+        return store == "sink-topic" or (store == "auto" and self.two_clusters)
 
     @classmethod
     def settings_customise_sources(
@@ -282,7 +335,7 @@ class BridgeSettings(BaseSettings):
         return tuple(sources)
 
 
-_NO_TARGET = "value: give the target schema (schema_file or subject)"
+_NO_TARGET = 'value: give the target schema (schema_file or subject), or mode = "copy"'
 
 
 class SettingsError(ConfigError):
