@@ -5,6 +5,7 @@ with the sink registry's schema for each record's id."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -19,7 +20,6 @@ from avrobridge.kafkalog import kafka_logger
 from .helpers import as_v1, employee, employee_versions, frame, register_versions
 
 KEY_SCHEMA = {"type": "record", "name": "EmployeeKey", "fields": [{"name": "id", "type": "long"}]}
-FIRST_TS = 1_600_000_000_000
 
 
 @dataclass
@@ -57,12 +57,14 @@ def produce_employees(
         if err is not None:
             failures.append(str(err))
 
+    # Recent timestamps: older ones than the retention would have the broker delete them.
+    first_ts = int(time.time() * 1000) - n
     for i in range(n):
         v = i % 3
         key = frame(sent.key_id, ab.encode(key_schema, {"id": i}))
         value = frame(sent.ids[v], bodies[v][i // 3])
         headers = [("trace", f"t{i}".encode())] if i % 10 == 0 else []
-        partition, ts = i % partitions, FIRST_TS + i
+        partition, ts = i % partitions, first_ts + i
         sent.value[key], sent.record[key] = value, employee(i, v + 1)
         sent.partition[key], sent.timestamp[key], sent.headers[key] = partition, ts, headers
         while True:

@@ -129,6 +129,11 @@ class SinkTopicOffsets(OffsetStore):
             raise BridgeError(f"reading the offsets topic: {exc.args[0].str()}") from None
         finally:
             consumer.close()
+        log.info(
+            "progress read from the offsets topic %s: %s",
+            self.topic,
+            ", ".join(f"{t} [{p}] @ {o}" for (t, p), o in sorted(found.items())) or "none",
+        )
         return {p: found.get(p, -1) for p in wanted}
 
     def _fold(self, key: bytes | None, value: bytes | None, into: dict[Partition, int]) -> None:

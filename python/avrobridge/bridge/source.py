@@ -62,10 +62,10 @@ class KafkaSource:
         topics = list(s.source.topics)
         if s.source.pattern is not None:
             topics.append("^" + s.source.pattern)
-        on_assign = None if isinstance(self.store, GroupOffsets) else self._on_assign
-        self.consumer.subscribe(
-            topics, on_assign=on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
-        )
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_lost}
+        if not isinstance(self.store, GroupOffsets):
+            callbacks["on_assign"] = self._on_assign
+        self.consumer.subscribe(topics, **callbacks)
 
     def _topics_now(self) -> list[str]:
         s = self.settings.source
