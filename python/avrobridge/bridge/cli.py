@@ -57,8 +57,8 @@ _SECTIONS = {
     "source": ("--from TOPIC... or --from-pattern REGEX", "source.topics or source.pattern"),
     "sink": ("--to TOPIC", "sink.topic, sink.mapping or sink.rename"),
     "value": (
-        "--reader-schema FILE, --reader-subject SUBJECT or --copy",
-        'value.schema_file, value.subject or value.mode = "copy"',
+        "--reader-schema FILE or --reader-subject SUBJECT",
+        "value.schema_file or value.subject",
     ),
 }
 
@@ -165,14 +165,12 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
     conn.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT[,...]",
-        help="Kafka brokers of the source (and of the sink, unless --sink-bootstrap-servers) "
-        f"({_setting('kafka.bootstrap_servers')})",
+        help=f"Kafka brokers ({_setting('kafka.bootstrap_servers')})",
     )
     conn.add_argument(
         "--registry-url",
         metavar="URL",
-        help="schema registry of the source (and of the sink, unless --sink-registry-url) "
-        f"({_setting('registry.url')})",
+        help=f"schema registry ({_setting('registry.url')})",
     )
     conn.add_argument(
         "--sink-bootstrap-servers",
