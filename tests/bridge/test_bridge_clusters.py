@@ -14,6 +14,7 @@ import pytest
 import avrobridge as ab
 from avrobridge.bridge import Bridge, load_settings
 from avrobridge.bridge.deadletter import REGISTRY_ERROR_CODE
+from avrobridge.bridge.plan import build_plan
 from avrobridge.errors import BridgeError
 from conftest import SOURCE_FIRST_ID, RegistryPair
 
@@ -150,14 +151,21 @@ def test_a_sink_registry_refusal_and_an_unknown_source_id_go_to_the_dlq_or_stop(
         "until_end": True,
     }
     sink_side = {"kafka": {"bootstrap_servers": kafka_bootstrap_b}, "registry": {"url": sink_url}}
-    summary = Bridge(
+    bridge = Bridge(
         load_settings(
             None,
             **common,
             sink={"topic": sink, **sink_side},
             errors={"tolerance": "all", "dead_letter_topic": dlq},
         )
-    ).run()
+    )
+    # The plan: writer versions from the source registry, the sink subject from the sink's
+    # (on cluster B, where the sink topic is).
+    plan = build_plan(bridge.settings, bridge.schemas, bridge.sink_schemas)
+    (topic,) = plan.topics
+    assert [v.schema_id >= SOURCE_FIRST_ID for v in topic.versions] == [True, True]
+    assert (topic.sink.partitions, topic.sink.versions, topic.sink.level) == (1, 1, "BACKWARD")
+    summary = bridge.run()
     assert (summary.records_out, summary.dead_lettered) == (2, 2)
     good = read_all(kafka_bootstrap_b, sink, 2)
     assert [m.key() for m in good] == [b"good", b"good"]
