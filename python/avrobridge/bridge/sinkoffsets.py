@@ -43,13 +43,16 @@ class SinkTopicOffsets(OffsetStore):
         return json.dumps([self.group, partition[0], partition[1]]).encode()
 
     def ensure_topic(self, timeout_s: float) -> None:
-        """Creates the offsets topic (compacted, one partition) when it does not exist."""
+        """Creates the offsets topic (compacted, one partition, hourly segments) when it does
+        not exist."""
         admin = AdminClient(self.conf)
         if self.topic in admin.list_topics(timeout=timeout_s).topics:
             return
+        # Compaction cleans closed segments only: hourly segments keep what a restart reads
+        # to about an hour of progress records (the default would keep a week's).
+        config = {"cleanup.policy": "compact", "segment.ms": "3600000"}
         futures = admin.create_topics(
-            [NewTopic(self.topic, 1, config={"cleanup.policy": "compact"})],
-            operation_timeout=timeout_s,
+            [NewTopic(self.topic, 1, config=config)], operation_timeout=timeout_s
         )
         try:
             futures[self.topic].result(timeout_s)
