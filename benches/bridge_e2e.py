@@ -491,7 +491,13 @@ def latency(bootstrap: str, registry_url: str, rate: int, seconds: float) -> dic
                 due = int((now - started) * rate)
                 while sent < due:
                     key = str(time.time_ns()).encode()
-                    producer.produce(source, prefix + bodies[sent % 1000], key, sent % PARTITIONS)
+                    try:
+                        producer.produce(
+                            source, prefix + bodies[sent % 1000], key, sent % PARTITIONS
+                        )
+                    except BufferError:  # the broker is behind: the rate is not held
+                        producer.poll(0.01)
+                        continue
                     sent += 1
                 producer.poll(0)
                 time.sleep(0.001)
