@@ -646,16 +646,18 @@ class Transcoder:
             error = decode_error(exc, None)
         raise error
 
-    def transcode_many(self, items: Any) -> BatchResult:
-        """Transcodes every item; returns ``(outputs, errors)``: ``outputs[i]`` is bytes or
-        None, ``errors`` lists ``(index, exception)`` for every item that failed."""
+    def transcode_many(self, items: Any, *, prefix: Any = None) -> BatchResult:
+        """Transcodes every item; returns ``(outputs, errors)``: ``outputs[i]`` is bytes
+        (starting with ``prefix``: a sink's frame for records that had none) or None,
+        ``errors`` lists ``(index, exception)`` for every item that failed."""
         inputs = _items(items)
+        head = b"" if prefix is None else bytes(prefix)
         budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []
         for index, item in enumerate(inputs):
             try:
-                outputs.append(self._run(item, budget))
+                outputs.append(head + self._run(item, budget))
             except Exception as exc:
                 errors.append((index, decode_error(exc, index)))
                 outputs.append(None)

@@ -180,6 +180,11 @@ class Converter:
             )
         return b"\x01" + uuid.UUID(guid).bytes
 
+    def value_frame(self, sink_topic: str) -> bytes:
+        """What names the sink schema in `sink_topic`'s records (registered when first
+        asked): the 5-byte prefix, or the value of the id header (`sink.framing`)."""
+        return self._frame(self.value, sink_topic)
+
     def _add_topic(self, source_topic: str) -> None:
         sink = self.sink_topic(source_topic)
         dropped = False
@@ -198,6 +203,15 @@ class Converter:
                 writer = self.schemas.by_id(ref)
             else:
                 _, writer = self.schemas.by_guid(ref)
+        except SchemaNotFound as exc:
+            return exc
+        return self.plan_for_writer(side, writer, f"{side.name} writer schema {ref}")
+
+    def plan_for_writer(self, side: Side, writer: Any, what: str) -> Any:
+        """The Transcoder from `writer` (a Schema: a registry's, or a container file's) to
+        the side's target with the schema-only transforms, or the exception its records fail
+        with (a target that cannot read it)."""
+        try:
             pair = side.pair_for(writer)
             presented = impl.Schema(
                 json.dumps(pair.writer, separators=(",", ":")),
@@ -209,10 +223,10 @@ class Converter:
                 references=side.target.references or None,
             )
             transcoder = impl.Transcoder(presented, reader)
-        except (SchemaNotFound, SchemaResolutionError) as exc:
+        except SchemaResolutionError as exc:
             return exc
         for warning in transcoder.warnings:
-            log.warning("%s writer schema %s -> target: %s", side.name, ref, warning)
+            log.warning("%s -> target: %s", what, warning)
         return transcoder
 
     def cached_plan(self, side: Side, ref: WriterRef) -> Any:

@@ -31,6 +31,7 @@ from .config import BridgeSettings
 from .convert import Converter
 from .durability import AtLeastOnce, Durability, ExactlyOnce
 from .emitter import Emitter
+from .files_source import FileSource
 from .metrics import BridgeMetrics
 from .plan import check_source_versions
 from .progress import Reporter, snapshot
@@ -75,7 +76,7 @@ class Bridge:
             settings, self._on_delivery
         )
         self.converter: Converter | None = None
-        self._source: KafkaSource | None = None
+        self._source: KafkaSource | FileSource | None = None
         self._producer: Producer | None = None
         self._durability: Durability | None = None
         self._last_stats = time.monotonic()
@@ -143,11 +144,18 @@ class Bridge:
             # The broker and the registry answer, or StartupError within the start-up timeout.
             wait_until_reachable(self.settings, self.schemas.client, self._stopping)
             self.converter = Converter(self.settings, self.schemas)
-            self._check_source_versions()
-            self._source = source = KafkaSource(
-                self.settings, self._consumer_conf, self._retrying, self.metrics
-            )
             self._producer = producer = Producer(self._producer_conf)
+            source: KafkaSource | FileSource
+            if self.settings.source.files:
+                source = FileSource(
+                    self.settings, self.converter, producer, self._producer_conf, self._retrying
+                )
+            else:
+                self._check_source_versions()
+                source = KafkaSource(
+                    self.settings, self._consumer_conf, self._retrying, self.metrics
+                )
+            self._source = source
             interval = self.settings.delivery.commit_interval_ms / 1000
             timeout = self.settings.delivery.shutdown_timeout_s
             if self.exactly_once:
@@ -196,13 +204,15 @@ class Bridge:
         assert self._source is not None and self._producer is not None
         assert self._durability is not None and self.converter is not None
         source, producer, durability = self._source, self._producer, self._durability
-        convert = self.converter.convert
+        convert: Callable[[Any], Any] = (
+            source.convert if isinstance(source, FileSource) else self.converter.convert
+        )
         emitter = Emitter(producer, self.settings, self.metrics)
         batch_seconds, plans = self.metrics.batch_seconds, self.metrics.plans
         wait_s = self.settings.delivery.batch_timeout_ms / 1000
         while not self._stopping.is_set() and not source.finished:
             # Wait for records at most until the next commit is due.
-            msgs = source.poll(min(wait_s, max(durability.seconds_to_due(), 0.0)))
+            msgs: Any = source.poll(min(wait_s, max(durability.seconds_to_due(), 0.0)))
             if msgs:
                 started = time.perf_counter()
                 batch = self._retrying("converting", functools.partial(convert, msgs))

@@ -286,19 +286,27 @@ impl PyTranscoder {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// Transcodes every item with the GIL released; returns `(outputs, errors)`.
+    /// Transcodes every item with the GIL released; returns `(outputs, errors)`. Each
+    /// output starts with `prefix` (a sink's frame for records that had none, as a container
+    /// file's).
+    #[pyo3(signature = (items, *, prefix = None))]
     fn transcode_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
+        prefix: Option<Vec<u8>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let t = Transcoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
+        let prefix = prefix.unwrap_or_default();
         let mut budget = ItemBudget::new(self.max_zero_byte_items);
         run_batch(py, items, |item, buf, scratch| {
+            let start = buf.len();
+            buf.extend_from_slice(&prefix);
             t.transcode_into(item, buf, scratch, &mut budget)
+                .inspect_err(|_| buf.truncate(start))
         })
     }
 
