@@ -101,6 +101,13 @@ def test_backfill_converts_every_record_of_files_from_fastavro_and_ours(
         "--group-id", f"g-{sink}", "--progress-topic", f"progress-{sink}", "--json",
     ]  # fmt: skip
     env = {**os.environ, "AVROBRIDGE_BACKEND": backend_name}
+    dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env, timeout=60)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    plan = json.loads(dry.stdout)
+    assert plan["ok"] and [Path(f["path"]).name for f in plan["files"]] == [
+        f"dump-{i}.avro" for i in range(4)
+    ]
+    assert {f["codec"] for f in plan["files"]} == {"deflate", "snappy", "zstandard", "null"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])

@@ -509,7 +509,13 @@ def _plan(bridge: Any, *, as_json: bool) -> int:
     from .startup import wait_until_reachable
 
     wait_until_reachable(bridge.settings, bridge.schemas.client)
-    plan = build_plan(bridge.settings, bridge.schemas)
+    plan: Any
+    if bridge.settings.source.files:
+        from .files_plan import build_backfill_plan
+
+        plan = build_backfill_plan(bridge.settings, bridge.schemas)
+    else:
+        plan = build_plan(bridge.settings, bridge.schemas)
     if as_json:
         print(json.dumps(plan.to_json(), indent=2))
     else:
