@@ -12,19 +12,29 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import fastavro
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 
 import avrobridge as ab
 from avrobridge import ocf
 from avrobridge.bridge import Bridge, load_settings
 from avrobridge.errors import ContainerError
 
-from .helpers import as_v1, employee, employee_versions, read_all, write_config
+from .helpers import (
+    as_v1,
+    employee,
+    employee_versions,
+    frame,
+    produce,
+    read_all,
+    register_versions,
+    write_config,
+)
 
 V1 = employee_versions()[0]
 
@@ -242,3 +252,120 @@ def test_backfill_of_a_glob_that_matches_nothing_says_so(
     settings = load_settings(None, **_settings(tmp_path, kafka_bootstrap, registry.url, "unused"))
     with pytest.raises(ab.errors.BridgeError, match=r"dump-\*\.avro.*no file matches"):
         Bridge(settings).run()
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+def _topic_of_employees(
+    bootstrap: str, registry_url: str, topic: str, n: int, partitions: int, start: int = 0
+) -> dict[int, list[dict[str, Any]]]:
+    """n records over the partitions, written with the three Employee versions; returns each
+    partition's records as v1 reads them, in order."""
+    versions = employee_versions()
+    ids = register_versions(registry_url, f"{topic}-value", versions)
+    schemas = [ab.Schema(v) for v in versions]
+    records, expected = [], {p: [] for p in range(partitions)}  # type: dict[int, list[Any]]
+    for i in range(start, start + n):
+        v = i % 3
+        rec = employee(i, v + 1)
+        records.append((i % partitions, None, frame(ids[v], ab.encode(schemas[v], rec)), None))
+        expected[i % partitions].append(as_v1(rec))
+    produce(bootstrap, topic, records)
+    return expected
+
+
+def _export_cmd(tmp: Path, bootstrap: str, registry: str, source: str, *extra: str) -> list[str]:
+    target = tmp / "v1.avsc"
+    target.write_text(json.dumps(V1))
+    return [
+        sys.executable, "-m", "avrobridge.cli", "run", "--from", source,
+        "--to-files", str(tmp / "out"), "--reader-schema", str(target),
+        "--bootstrap-servers", bootstrap, "--registry-url", registry,
+        "--group-id", f"export-{source}", *extra,
+    ]  # fmt: skip
+
+
+def _read_back(directory: Path, topic: str, partition: int) -> tuple[list[str], list[Any]]:
+    names = sorted(p.name for p in directory.glob(f"{topic}+{partition}+*.avro"))
+    records: list[Any] = []
+    for name in names:
+        with (directory / name).open("rb") as f:
+            records.extend(fastavro.reader(f))
+    return names, records
+
+
+@pytest.mark.parametrize("backend_name", ["native", "fastavro"])
+def test_export_writes_rolling_files_that_fastavro_reads_back(
+    backend_name: str, kafka_bootstrap: str, new_topic: Any, registry: Any, tmp_path: Path
+) -> None:
+    source = new_topic("export", partitions=2)
+    expected = _topic_of_employees(kafka_bootstrap, registry.url, source, 1_000, 2)
+    cmd = _export_cmd(
+        tmp_path, kafka_bootstrap, registry.url, source,
+        "--until-end", "--roll-records", "200", "--file-codec", "snappy", "--json",
+    )  # fmt: skip
+    env = {**os.environ, "AVROBRIDGE_BACKEND": backend_name}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["records_in"] == summary["records_out"] == 1_000
+    out = tmp_path / "out"
+    assert not list(out.glob(".*.tmp"))
+    for p in range(2):
+        names, records = _read_back(out, source, p)
+        # 500 records per partition, rolled at 200: first offsets 0, 200, 400.
+        assert names == [f"{source}+{p}+{o:010d}.avro" for o in (0, 200, 400)]
+        assert records == expected[p]
+        with (out / names[0]).open("rb") as f:
+            reader = fastavro.reader(f)
+            assert reader.codec == "snappy" and reader.writer_schema["name"].endswith("Employee")
+    # Every file closed and committed: a second run has nothing to write.
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout.strip().splitlines()[-1])["records_in"] == 0
+
+
+def test_export_commits_only_closed_files_and_a_crash_leaves_no_partial_file(
+    kafka_bootstrap: str, new_topic: Any, registry: Any, tmp_path: Path
+) -> None:
+    source = new_topic("export-crash", partitions=1)
+    expected = _topic_of_employees(kafka_bootstrap, registry.url, source, 1_100, 1)[0]
+    cmd = _export_cmd(tmp_path, kafka_bootstrap, registry.url, source, "--roll-records", "250")
+    # A group member killed is replaced sooner.
+    env = {**os.environ, "AVROBRIDGE_KAFKA__CONSUMER": '{"session.timeout.ms": 6000}'}
+    log = tmp_path / "export.log"
+    out = tmp_path / "out"
+
+    def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+
+    proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
+    # Four files closed (offsets 0..999); the fifth holds 100 records and stays open.
+    until(lambda: len(list(out.glob("*.avro"))) == 4 and bool(list(out.glob(".*.tmp"))))
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert len(list(out.glob("*.avro"))) == 4, log.read_text()[-3000:]
+    assert _committed(kafka_bootstrap, f"export-{source}", source) == 1_000
+    # The restart writes the open file again from its first offset, and closes it at 250.
+    expected += _topic_of_employees(kafka_bootstrap, registry.url, source, 150, 1, 1_100)[0]
+    proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
+    until(lambda: _committed(kafka_bootstrap, f"export-{source}", source) == 1_250)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0, log.read_text()[-3000:]
+    names, records = _read_back(out, source, 0)
+    assert names == [f"{source}+0+{o:010d}.avro" for o in (0, 250, 500, 750, 1000)]
+    assert records == expected
+    assert not list(out.glob(".*.tmp"))
+
+
+def _committed(bootstrap: str, group: str, topic: str) -> int:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        return int(c.committed([TopicPartition(topic, 0)], timeout=10)[0].offset)
+    finally:
+        c.close()

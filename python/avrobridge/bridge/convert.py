@@ -64,8 +64,10 @@ class Converter:
             self._side("key", settings.key.target, []) if settings.key.mode == "transcode" else None
         )
         meta = self.transforms.metadata
+        # Files (an export) take the records unframed: "header" framing leaves them so.
+        to_files = settings.sink.directory is not None
         self.spec = impl.BatchSpec(
-            framing="prefix" if settings.sink.framing == "prefix" else "header",
+            framing="prefix" if settings.sink.framing == "prefix" and not to_files else "header",
             transcode_keys=self.key is not None,
             preserve_partitions=settings.sink.preserve_partitions,
             stop_at_failure=settings.errors.tolerance == "none",
@@ -125,6 +127,8 @@ class Converter:
             topic = sink.topic
         elif sink.mapping:
             topic = sink.mapping.get(source_topic, source_topic)
+        elif sink.directory is not None:
+            topic = source_topic  # an export: files named after the source topic
         else:
             assert sink.rename is not None
             topic = regex_route(sink.rename.regex, sink.rename.replacement, source_topic)
@@ -146,6 +150,8 @@ class Converter:
         cached = self._target_ids.get((side.name, sink_topic))
         if cached is not None:
             return cached
+        if self.settings.sink.directory is not None:
+            return 0  # an export: container files name their schema in their header
         subject = self.subject_for(side, sink_topic)
         target = self.settings.value if side.name == "value" else self.settings.key.target
         if target.auto_register:

@@ -144,6 +144,11 @@ class Bridge:
             # The broker and the registry answer, or StartupError within the start-up timeout.
             wait_until_reachable(self.settings, self.schemas.client, self._stopping)
             self.converter = Converter(self.settings, self.schemas)
+            if self.settings.sink.directory is not None:
+                self._check_source_versions()
+                cpu_started = _cpu_seconds()
+                self._export()
+                return self._summary(_cpu_seconds() - cpu_started)
             self._producer = producer = Producer(self._producer_conf)
             source: KafkaSource | FileSource
             if self.settings.source.files:
@@ -178,6 +183,27 @@ class Bridge:
             if previous is not None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+        return self._summary(cpu)
+
+    def _export(self) -> None:
+        """Topic -> rolling container files (`files_sink.py`)."""
+        from .files_sink import FileExport
+
+        assert self.converter is not None
+        export = FileExport(
+            self.settings,
+            self.converter,
+            self._consumer_conf,
+            self._producer_conf,
+            self._retrying,
+            self.metrics,
+            self._stopping,
+            self._tick,
+        )
+        self._source = export.source  # progress, and closed by `_close`
+        export.run()
+
+    def _summary(self, cpu: float) -> Summary:
         t = self.metrics.totals
         return Summary(
             records_in=t.records_in,
