@@ -369,3 +369,28 @@ def _committed(bootstrap: str, group: str, topic: str) -> int:
         return int(c.committed([TopicPartition(topic, 0)], timeout=10)[0].offset)
     finally:
         c.close()
+
+
+def test_file_settings_that_cannot_work_are_usage_errors(tmp_path: Path) -> None:
+    """Exit status 2, naming what to fix, before anything connects."""
+    target = tmp_path / "v1.avsc"
+    target.write_text(json.dumps(V1))
+    base = [sys.executable, "-m", "avrobridge.cli", "run", "--reader-schema", str(target)]
+    both = subprocess.run(
+        [*base, "--from-files", "a.avro", "--from", "t", "--to", "s"],
+        capture_output=True,
+        text=True,
+    )
+    assert both.returncode == 2 and "either files or topics" in both.stderr
+    config = tmp_path / "f.toml"
+    config.write_text(
+        f'[source]\nfiles = ["a.avro"]\n[sink]\ntopic = "s"\n[value]\nschema_file = "{target}"\n'
+        '[[transforms]]\ntype = "filter"\npredicate = "is_tombstone"\n'
+    )
+    filtered = subprocess.run(
+        [sys.executable, "-m", "avrobridge.cli", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert filtered.returncode == 2, filtered.stderr
+    assert "filter cannot apply to records read from files" in filtered.stderr
