@@ -61,7 +61,10 @@ _SECTIONS = {
         "--from TOPIC..., --from-pattern REGEX or --from-files GLOB...",
         "source.topics, source.pattern or source.files",
     ),
-    "sink": ("--to TOPIC or --to-files DIR", "sink.topic, mapping, rename or directory"),
+    "sink": (
+        "--to TOPIC or --to-files DIR",
+        "sink.topic, sink.mapping, sink.rename or sink.directory",
+    ),
     "value": (
         "--reader-schema FILE or --reader-subject SUBJECT",
         "value.schema_file or value.subject",
