@@ -185,6 +185,7 @@ def check_pair(pair: Pair, inputs: Sequence[bytes]) -> tuple[Any, ...]:
         same(lambda m: pair.transcoder(m).transcode_many(inputs, prefix=b"\x00\x00\x00\x00\x07"))
         framed = [b"\x00\x00\x00\x01\x02" + d for d in inputs]
         same(lambda m: pair.transcoder(m).transcode_framed_many(framed, 7))
+        same(lambda m: pair.transcoder(m).transcode_framed_many(framed, None))
         same(lambda m: pair.transcoder(m).transcode_framed_many(framed, 2**32 - 1, 258))
     return plan
 

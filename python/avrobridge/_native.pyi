@@ -95,7 +95,7 @@ class Transcoder:
         self, items: Iterable[bytes], *, prefix: bytes | None = None
     ) -> _BatchResult: ...
     def transcode_framed_many(
-        self, items: Iterable[bytes], schema_id: int, expected_writer_id: int | None = None
+        self, items: Iterable[bytes], schema_id: int | None, expected_writer_id: int | None = None
     ) -> _BatchResult: ...
 
 def reader_writer_incompatibilities(

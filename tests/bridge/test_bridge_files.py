@@ -394,3 +394,46 @@ def test_file_settings_that_cannot_work_are_usage_errors(tmp_path: Path) -> None
     )
     assert filtered.returncode == 2, filtered.stderr
     assert "filter cannot apply to records read from files" in filtered.stderr
+
+
+def test_export_without_a_target_writes_each_writers_schema(
+    kafka_bootstrap: str, new_topic: Any, registry: Any, tmp_path: Path
+) -> None:
+    """Runs of v1, v2, v3 records: a file per run, each in its writer's schema; a record that
+    is not framed goes to the dead-letter topic."""
+    source = new_topic("export-writers", partitions=1)
+    dlq = new_topic("export-writers-dlq", partitions=1)
+    versions = employee_versions()
+    ids = register_versions(registry.url, f"{source}-value", versions)
+    schemas = [ab.Schema(v) for v in versions]
+    records, expected = [], []
+    for i in range(300):
+        v = i // 100  # 0..99 v1, 100..199 v2, 200..299 v3
+        rec = employee(i, v + 1)
+        value = frame(ids[v], ab.encode(schemas[v], rec)) if i != 150 else b"not framed"
+        records.append((0, None, value, None))
+        if i != 150:
+            expected.append((v, rec))
+    produce(kafka_bootstrap, source, records)
+    cmd = _export_cmd(tmp_path, kafka_bootstrap, registry.url, source, "--until-end")
+    at = cmd.index("--reader-schema")
+    del cmd[at : at + 2]
+    cmd += ["--dead-letter-topic", dlq, "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["records_in"] == 300 and summary["dead_lettered"] == 1
+    out = tmp_path / "out"
+    names = sorted(p.name for p in out.glob("*.avro"))
+    assert names == [f"{source}+0+{o:010d}.avro" for o in (0, 100, 200)]
+    got = []
+    for name in names:
+        with (out / name).open("rb") as f:
+            reader = fastavro.reader(f)
+            fields = [x["name"] for x in reader.writer_schema["fields"]]
+            got.extend((fields, r) for r in reader)
+    assert [r for _, r in got] == [rec for _, rec in expected]
+    for (fields, _), (v, _) in zip(got, expected, strict=True):
+        assert fields == [x["name"] for x in versions[v]["fields"]]
+    dead = read_all(kafka_bootstrap, dlq, 1)
+    assert [m.value() for m in dead] == [b"not framed"]

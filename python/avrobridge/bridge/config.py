@@ -15,9 +15,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -278,7 +280,8 @@ class BridgeSettings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
     source: SourceSettings
     sink: SinkSettings
-    value: TargetSettings
+    #: Required, except by an export (which then writes each writer's own schema).
+    value: TargetSettings = Field(default_factory=lambda: TargetSettings(), validate_default=True)
     key: KeySettings = Field(default_factory=lambda: KeySettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
@@ -290,10 +293,16 @@ class BridgeSettings(BaseSettings):
     #: Stop when every partition reaches the end offsets seen at start (one-off migration).
     until_end: bool = False
 
+    @field_validator("value")
+    @classmethod
+    def _value_target(cls, value: TargetSettings, info: ValidationInfo) -> TargetSettings:
+        sink = info.data.get("sink")
+        if not value.configured and (sink is None or sink.directory is None):
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
     @model_validator(mode="after")
-    def _value_target(self) -> BridgeSettings:
-        if not self.value.configured:
-            raise ValueError(_NO_TARGET)
+    def _files_or_topics(self) -> BridgeSettings:
         if self.source.files and self.sink.directory is not None:
             raise ValueError("files to files: give a topic as the source or the sink")
         return self
@@ -320,9 +329,6 @@ class BridgeSettings(BaseSettings):
         return tuple(sources)
 
 
-_NO_TARGET = "value: give the target schema (schema_file or subject)"
-
-
 class SettingsError(ConfigError):
     """Invalid settings; `problems` lists each as (TOML key, what is wrong, pydantic's error
     type, e.g. "missing"), so a command line can name its own option for the key."""
@@ -337,8 +343,6 @@ def _problems(exc: ValidationError) -> list[tuple[str, str, str]]:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
-        if not key and message == _NO_TARGET:
-            key, message = "value", message.removeprefix("value: ")
         out.append((key or "(settings)", message, str(err["type"])))
     return out
 

@@ -143,12 +143,11 @@ class Bridge:
         try:
             # The broker and the registry answer, or StartupError within the start-up timeout.
             wait_until_reachable(self.settings, self.schemas.client, self._stopping)
-            self.converter = Converter(self.settings, self.schemas)
             if self.settings.sink.directory is not None:
-                self._check_source_versions()
                 cpu_started = _cpu_seconds()
                 self._export()
                 return self._summary(_cpu_seconds() - cpu_started)
+            self.converter = Converter(self.settings, self.schemas)
             self._producer = producer = Producer(self._producer_conf)
             source: KafkaSource | FileSource
             if self.settings.source.files:
@@ -189,10 +188,13 @@ class Bridge:
         """Topic -> rolling container files (`files_sink.py`)."""
         from .files_sink import FileExport
 
-        assert self.converter is not None
+        if self.settings.value.configured:
+            self.converter = Converter(self.settings, self.schemas)
+            self._check_source_versions()
         export = FileExport(
             self.settings,
             self.converter,
+            self.schemas,
             self._consumer_conf,
             self._producer_conf,
             self._retrying,

@@ -311,13 +311,14 @@ impl PyTranscoder {
     }
 
     /// The same for Confluent-framed records: each item must carry magic byte 0 and a
-    /// schema id (equal to `expected_writer_id` when given); outputs carry `schema_id`.
+    /// schema id (equal to `expected_writer_id` when given); outputs carry `schema_id`, or
+    /// no frame when it is None (records bound for a container file).
     #[pyo3(signature = (items, schema_id, expected_writer_id = None))]
     fn transcode_framed_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
-        schema_id: u32,
+        schema_id: Option<u32>,
         expected_writer_id: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let t = Transcoder {
@@ -335,7 +336,9 @@ impl PyTranscoder {
                 }
             }
             let start = buf.len();
-            framing::write_header(buf, schema_id);
+            if let Some(schema_id) = schema_id {
+                framing::write_header(buf, schema_id);
+            }
             t.transcode_into(body, buf, scratch, &mut budget)
                 .map_err(|e| {
                     buf.truncate(start);
