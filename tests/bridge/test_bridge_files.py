@@ -306,6 +306,11 @@ def test_export_writes_rolling_files_that_fastavro_reads_back(
         "--until-end", "--roll-records", "200", "--file-codec", "snappy", "--json",
     )  # fmt: skip
     env = {**os.environ, "AVROBRIDGE_BACKEND": backend_name}
+    dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env, timeout=60)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    plan = json.loads(dry.stdout)
+    assert plan["ok"] and plan["directory"] == str(tmp_path / "out")
+    assert plan["topics"][0]["records"] == 1_000 and plan["topics"][0]["sink"] is None
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
