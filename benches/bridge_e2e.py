@@ -254,6 +254,11 @@ def run_loop(
 ) -> LoopResult:
     """Runs one loop as its own process over `source` into the (existing, empty) `sink`."""
     cmd = loop_command(loop, bootstrap, registry_url, source, sink, reader)
+    return run_command(loop, cmd, n)
+
+
+def run_command(loop: str, cmd: list[str], n: int) -> LoopResult:
+    """Runs `cmd` as its own process; its last line of output reports what it did."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

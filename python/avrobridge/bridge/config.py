@@ -15,9 +15,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -117,6 +119,9 @@ class SourceSettings(_Section):
     topics: list[str] = Field(default_factory=list)
     #: A regular expression of topic names (subscribed as librdkafka's "^..." pattern).
     pattern: str | None = None
+    #: Avro container files to backfill from instead of topics: paths or glob patterns
+    #: (`dumps/*.avro`), read in name order (`files.py`).
+    files: list[str] = Field(default_factory=list)
 
     @field_validator("pattern")
     @classmethod
@@ -130,8 +135,10 @@ class SourceSettings(_Section):
 
     @model_validator(mode="after")
     def _something(self) -> SourceSettings:
-        if not self.topics and self.pattern is None:
-            raise ValueError("give source topics or a pattern")
+        if not self.topics and self.pattern is None and not self.files:
+            raise ValueError("give source topics, a pattern or files")
+        if self.files and (self.topics or self.pattern is not None):
+            raise ValueError("give either files or topics (a pattern), not both")
         return self
 
 
@@ -161,13 +168,38 @@ class SinkSettings(_Section):
     #: How sink records carry their schema id: Confluent's 5-byte prefix, the
     #: `__value_schema_id` header (4-byte id), or the header with a GUID.
     framing: Literal["prefix", "header", "guid"] = "prefix"
+    #: Export to rolling Avro container files in this directory instead of a topic
+    #: (`files.py`).
+    directory: Path | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> SinkSettings:
-        ways = sum(x for x in (self.topic is not None, bool(self.mapping), self.rename is not None))
+        ways = sum(
+            x
+            for x in (
+                self.topic is not None,
+                bool(self.mapping),
+                self.rename is not None,
+                self.directory is not None,
+            )
+        )
         if ways != 1:
-            raise ValueError("give exactly one of topic, mapping or rename")
+            raise ValueError("give exactly one of topic, mapping, rename or directory")
         return self
+
+
+class FileSettings(_Section):
+    """Container files: the backfill's progress and the export's rolling files."""
+
+    #: Backfill: the compacted topic (on the sink cluster) where the files and blocks done
+    #: are recorded, keyed by group id and file; created when missing.
+    progress_topic: str = "_avrobridge_file_progress"
+    #: Export: a file is closed (and its offsets committed) at this many records...
+    roll_records: int = Field(100_000, ge=1)
+    #: ...or once this many bytes are written, whichever comes first.
+    roll_bytes: int = Field(64 << 20, ge=1)
+    #: Export: the files' codec (null, deflate, snappy, zstandard, bzip2, xz).
+    codec: Literal["null", "deflate", "snappy", "zstandard", "bzip2", "xz"] = "deflate"
 
 
 class KeySettings(_Section):
@@ -248,7 +280,8 @@ class BridgeSettings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
     source: SourceSettings
     sink: SinkSettings
-    value: TargetSettings
+    #: Required, except by an export (which then writes each writer's own schema).
+    value: TargetSettings = Field(default_factory=lambda: TargetSettings(), validate_default=True)
     key: KeySettings = Field(default_factory=lambda: KeySettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
@@ -256,14 +289,28 @@ class BridgeSettings(BaseSettings):
         default_factory=list
     )
     observability: ObservabilitySettings = Field(default_factory=lambda: ObservabilitySettings())
+    files: FileSettings = Field(default_factory=lambda: FileSettings())
     #: Stop when every partition reaches the end offsets seen at start (one-off migration).
     until_end: bool = False
 
+    @field_validator("value")
+    @classmethod
+    def _value_target(cls, value: TargetSettings, info: ValidationInfo) -> TargetSettings:
+        sink = info.data.get("sink")
+        if not value.configured and (sink is None or sink.directory is None):
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
     @model_validator(mode="after")
-    def _value_target(self) -> BridgeSettings:
-        if not self.value.configured:
-            raise ValueError(_NO_TARGET)
+    def _files_or_topics(self) -> BridgeSettings:
+        if self.source.files and self.sink.directory is not None:
+            raise ValueError("files to files: give a topic as the source or the sink")
         return self
+
+    @property
+    def bounded(self) -> bool:
+        """The run stops by itself: `until_end`, or a file source (always bounded)."""
+        return self.until_end or bool(self.source.files)
 
     @classmethod
     def settings_customise_sources(
@@ -282,9 +329,6 @@ class BridgeSettings(BaseSettings):
         return tuple(sources)
 
 
-_NO_TARGET = "value: give the target schema (schema_file or subject)"
-
-
 class SettingsError(ConfigError):
     """Invalid settings; `problems` lists each as (TOML key, what is wrong, pydantic's error
     type, e.g. "missing"), so a command line can name its own option for the key."""
@@ -299,8 +343,6 @@ def _problems(exc: ValidationError) -> list[tuple[str, str, str]]:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
-        if not key and message == _NO_TARGET:
-            key, message = "value", message.removeprefix("value: ")
         out.append((key or "(settings)", message, str(err["type"])))
     return out
 

@@ -74,6 +74,16 @@ def _target_schema(target: TargetSettings, key: str, label: Label) -> Schema | N
 def check_local(settings: BridgeSettings, label: Label = toml_key) -> None:
     """Reads and parses the target schema files and applies the schema transforms to them;
     raises ConfigError naming the setting (through `label`) and the file."""
+    if settings.source.files:
+        per_record = sorted(
+            {t.type for t in settings.transforms if t.type in ("insert_metadata", "filter")}
+        )
+        if per_record:
+            # File records have no topic, partition, offset, timestamp or headers.
+            raise ConfigError(
+                f"transforms: {', '.join(per_record)} cannot apply to records read from files "
+                f"({label('source.files')})"
+            )
     value = _target_schema(settings.value, "value", label)
     if settings.key.mode == "transcode":
         _target_schema(settings.key.target, "key.target", label)
