@@ -254,6 +254,11 @@ def run_loop(
 ) -> LoopResult:
     """Runs one loop as its own process over `source` into the (existing, empty) `sink`."""
     cmd = loop_command(loop, bootstrap, registry_url, source, sink, reader)
+    return run_command(loop, cmd, n)
+
+
+def run_command(loop: str, cmd: list[str], n: int) -> LoopResult:
+    """Runs `cmd` as its own process; its last line of output reports what it did."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -491,7 +496,13 @@ def latency(bootstrap: str, registry_url: str, rate: int, seconds: float) -> dic
                 due = int((now - started) * rate)
                 while sent < due:
                     key = str(time.time_ns()).encode()
-                    producer.produce(source, prefix + bodies[sent % 1000], key, sent % PARTITIONS)
+                    try:
+                        producer.produce(
+                            source, prefix + bodies[sent % 1000], key, sent % PARTITIONS
+                        )
+                    except BufferError:  # the broker is behind: the rate is not held
+                        producer.poll(0.01)
+                        continue
                     sent += 1
                 producer.poll(0)
                 time.sleep(0.001)

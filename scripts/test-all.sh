@@ -43,7 +43,7 @@ step "Java: fetch Apache Avro from Maven Central (the oracle of the resolution t
 python tests/java_oracle/oracle.py fetch
 
 step "pytest: every test on both backends, against a real Kafka broker"
-python -m pytest -q tests
+python -m pytest -q --durations=25 tests
 
 step "Benchmarks (smoke run, timings off)"
 python -m pytest -q benches --benchmark-disable

@@ -164,8 +164,10 @@ def test_missing_settings_are_named_by_option_and_toml_key() -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [
         "avrobridge run: missing settings (options, AVROBRIDGE_* variables or --config TOML):",
-        "  --from TOPIC... or --from-pattern REGEX (TOML source.topics or source.pattern): missing",
-        "  --to TOPIC (TOML sink.topic, sink.mapping or sink.rename): missing",
+        "  --from TOPIC..., --from-pattern REGEX or --from-files GLOB... (TOML source.topics, "
+        "source.pattern or source.files): missing",
+        "  --to TOPIC or --to-files DIR (TOML sink.topic, sink.mapping, sink.rename or "
+        "sink.directory): missing",
         "  --reader-schema FILE or --reader-subject SUBJECT (TOML value.schema_file or "
         "value.subject): missing",
     ]
@@ -193,7 +195,8 @@ def test_invalid_settings_from_a_toml_file_name_the_key(
     proc = avrobridge("run", "--config", str(config))
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[1:] == [
-        "  --to TOPIC (TOML sink.topic, sink.mapping or sink.rename): missing",
+        "  --to TOPIC or --to-files DIR (TOML sink.topic, sink.mapping, sink.rename or "
+        "sink.directory): missing",
         "  TOML delivery.batch_size (or AVROBRIDGE_DELIVERY__BATCH_SIZE): Input should be "
         "greater than or equal to 1",
     ]

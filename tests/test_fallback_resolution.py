@@ -182,8 +182,10 @@ def check_pair(pair: Pair, inputs: Sequence[bytes]) -> tuple[Any, ...]:
     same(lambda m: m.decode_many(pair.w[m], list(inputs), reader=pair.r[m]))
     if plan[0] == "ok":
         same(lambda m: pair.transcoder(m).transcode_many(inputs))
+        same(lambda m: pair.transcoder(m).transcode_many(inputs, prefix=b"\x00\x00\x00\x00\x07"))
         framed = [b"\x00\x00\x00\x01\x02" + d for d in inputs]
         same(lambda m: pair.transcoder(m).transcode_framed_many(framed, 7))
+        same(lambda m: pair.transcoder(m).transcode_framed_many(framed, None))
         same(lambda m: pair.transcoder(m).transcode_framed_many(framed, 2**32 - 1, 258))
     return plan
 
@@ -1554,3 +1556,16 @@ def test_hypothesis_identity(writer: Any, data: st.DataObject) -> None:
     assert check_pair(pair, inputs)[0] == "ok"
     for raw in inputs:
         same(lambda m, d: m.Transcoder(pair.w[m], pair.w[m]).transcode(d), raw)
+
+
+def test_transcode_many_starts_each_output_with_the_prefix(backend: Any) -> None:
+    """What a backfill needs: records of a container file (no frame) out with the sink's."""
+    writer = backend.Schema(json.dumps(rec("R", fld("a", "int"), fld("b", "string"))))
+    reader = backend.Schema(json.dumps(rec("R", fld("b", "string"))))
+    good = backend.encode(writer, {"a": 1, "b": "x"})
+    prefix = b"\x00\x00\x00\x00\x07"
+    outputs, errors = backend.Transcoder(writer, reader).transcode_many(
+        [good, b"\x02", good], prefix=prefix
+    )
+    assert outputs[0] == outputs[2] == prefix + backend.encode(reader, {"b": "x"})
+    assert outputs[1] is None and [i for i, _ in errors] == [1]

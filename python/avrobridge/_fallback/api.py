@@ -646,16 +646,18 @@ class Transcoder:
             error = decode_error(exc, None)
         raise error
 
-    def transcode_many(self, items: Any) -> BatchResult:
-        """Transcodes every item; returns ``(outputs, errors)``: ``outputs[i]`` is bytes or
-        None, ``errors`` lists ``(index, exception)`` for every item that failed."""
+    def transcode_many(self, items: Any, *, prefix: Any = None) -> BatchResult:
+        """Transcodes every item; returns ``(outputs, errors)``: ``outputs[i]`` is bytes
+        (starting with ``prefix``: a sink's frame for records that had none) or None,
+        ``errors`` lists ``(index, exception)`` for every item that failed."""
         inputs = _items(items)
+        head = b"" if prefix is None else bytes(prefix)
         budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []
         for index, item in enumerate(inputs):
             try:
-                outputs.append(self._run(item, budget))
+                outputs.append(head + self._run(item, budget))
             except Exception as exc:
                 errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
@@ -665,11 +667,11 @@ class Transcoder:
         self, items: Any, schema_id: Any, expected_writer_id: Any = None
     ) -> BatchResult:
         """The same for Confluent-framed records: each item must carry magic byte 0 and a
-        schema id (equal to ``expected_writer_id`` when given); outputs carry ``schema_id``."""
-        out_id = _u32(schema_id)
+        schema id (equal to ``expected_writer_id`` when given); outputs carry ``schema_id``,
+        or no frame when it is None (records bound for a container file)."""
+        header = b"" if schema_id is None else b"\x00" + _u32(schema_id).to_bytes(4, "big")
         expected = None if expected_writer_id is None else _u32(expected_writer_id)
         inputs = _items(items)
-        header = b"\x00" + out_id.to_bytes(4, "big")
         budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []

@@ -28,7 +28,13 @@ log = logging.getLogger("avrobridge.bridge")
 OPTION_FOR: dict[str, tuple[str, str]] = {
     "source.topics": ("--from", "source"),
     "source.pattern": ("--from-pattern", "from_pattern"),
+    "source.files": ("--from-files", "from_files"),
     "sink.topic": ("--to", "sink"),
+    "sink.directory": ("--to-files", "to_files"),
+    "files.roll_records": ("--roll-records", "roll_records"),
+    "files.roll_bytes": ("--roll-bytes", "roll_bytes"),
+    "files.codec": ("--file-codec", "file_codec"),
+    "files.progress_topic": ("--progress-topic", "progress_topic"),
     "value.schema_file": ("--reader-schema", "reader_schema"),
     "value.subject": ("--reader-subject", "reader_subject"),
     "value.version": ("--reader-version", "reader_version"),
@@ -54,8 +60,14 @@ OPTION_FOR: dict[str, tuple[str, str]] = {
 
 #: Required sections, named by what gives them.
 _SECTIONS = {
-    "source": ("--from TOPIC... or --from-pattern REGEX", "source.topics or source.pattern"),
-    "sink": ("--to TOPIC", "sink.topic, sink.mapping or sink.rename"),
+    "source": (
+        "--from TOPIC..., --from-pattern REGEX or --from-files GLOB...",
+        "source.topics, source.pattern or source.files",
+    ),
+    "sink": (
+        "--to TOPIC or --to-files DIR",
+        "sink.topic, sink.mapping, sink.rename or sink.directory",
+    ),
     "value": (
         "--reader-schema FILE or --reader-subject SUBJECT",
         "value.schema_file or value.subject",
@@ -134,6 +146,7 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
         help="sink topic (TOML sink.topic; required: this, or sink.mapping or sink.rename "
         "in the TOML)",
     )
+    _file_options(p, where)
     target = where.add_mutually_exclusive_group()
     target.add_argument(
         "--reader-schema",
@@ -272,6 +285,59 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
+    return value
+
+
+def _file_options(p: argparse.ArgumentParser, where: Any) -> None:
+    """Container files as the source (backfill) or the sink (export)."""
+    where.add_argument(
+        "--from-files",
+        nargs="+",
+        metavar="GLOB",
+        help="backfill from Avro container files instead of topics: paths or quoted glob "
+        "patterns, read in name order; resumable, always bounded (TOML source.files; "
+        "default: none)",
+    )
+    where.add_argument(
+        "--to-files",
+        type=Path,
+        metavar="DIR",
+        help="export to rolling Avro container files TOPIC+PARTITION+FIRSTOFFSET.avro in "
+        "this directory instead of a topic (TOML sink.directory; default: none)",
+    )
+    files = p.add_argument_group("files")
+    files.add_argument(
+        "--roll-records",
+        type=_positive,
+        metavar="N",
+        help=f"export: close a file at this many records ({_setting('files.roll_records')})",
+    )
+    files.add_argument(
+        "--roll-bytes",
+        type=_positive,
+        metavar="BYTES",
+        help=f"export: close a file at this size ({_setting('files.roll_bytes')})",
+    )
+    files.add_argument(
+        "--file-codec",
+        choices=["null", "deflate", "snappy", "zstandard", "bzip2", "xz"],
+        help=f"export: the files' codec ({_setting('files.codec')})",
+    )
+    files.add_argument(
+        "--progress-topic",
+        metavar="TOPIC",
+        help="backfill: compacted topic where the files and blocks done are recorded "
+        f"({_setting('files.progress_topic')})",
+    )
+
+
 def add_run_command(sub: Any) -> None:
     run = sub.add_parser(
         "run",
@@ -344,7 +410,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
     put("source.topics", args.source)
     put("source.pattern", args.from_pattern)
+    put("source.files", args.from_files)
     put("sink.topic", args.sink)
+    put("sink.directory", args.to_files)
+    put("files.roll_records", args.roll_records)
+    put("files.roll_bytes", args.roll_bytes)
+    put("files.codec", args.file_codec)
+    put("files.progress_topic", args.progress_topic)
     put("value.schema_file", args.reader_schema)
     put("value.subject", args.reader_subject)
     put("value.version", args.reader_version)
@@ -470,7 +542,13 @@ def _plan(bridge: Any, *, as_json: bool) -> int:
     wait_until_reachable(
         bridge.settings, bridge.schemas.client, sink_registry=bridge.sink_schemas.client
     )
-    plan = build_plan(bridge.settings, bridge.schemas, bridge.sink_schemas)
+    plan: Any
+    if bridge.settings.source.files:
+        from .files_plan import build_backfill_plan
+
+        plan = build_backfill_plan(bridge.settings, bridge.schemas)
+    else:
+        plan = build_plan(bridge.settings, bridge.schemas, bridge.sink_schemas)
     if as_json:
         print(json.dumps(plan.to_json(), indent=2))
     else:
@@ -490,6 +568,6 @@ def _bridge(bridge: Any, *, as_json: bool) -> int:
         summary = bridge.run()
     if as_json:
         print(json.dumps({**dataclasses.asdict(summary), "rate": round(summary.rate, 1)}))
-    elif settings.until_end:
+    elif settings.bounded:
         print("\n".join(summary.lines()))
     return EXIT_OK

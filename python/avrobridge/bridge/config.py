@@ -15,9 +15,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -132,6 +134,9 @@ class SourceSettings(_Section):
     topics: list[str] = Field(default_factory=list)
     #: A regular expression of topic names (subscribed as librdkafka's "^..." pattern).
     pattern: str | None = None
+    #: Avro container files to backfill from instead of topics: paths or glob patterns
+    #: (`dumps/*.avro`), read in name order (`files.py`).
+    files: list[str] = Field(default_factory=list)
 
     @field_validator("pattern")
     @classmethod
@@ -145,8 +150,10 @@ class SourceSettings(_Section):
 
     @model_validator(mode="after")
     def _something(self) -> SourceSettings:
-        if not self.topics and self.pattern is None:
-            raise ValueError("give source topics or a pattern")
+        if not self.topics and self.pattern is None and not self.files:
+            raise ValueError("give source topics, a pattern or files")
+        if self.files and (self.topics or self.pattern is not None):
+            raise ValueError("give either files or topics (a pattern), not both")
         return self
 
 
@@ -183,13 +190,38 @@ class SinkSettings(_Section):
     #: [registry]): each side has its own addresses, security and librdkafka settings.
     kafka: KafkaSettings | None = None
     registry: RegistrySettings | None = None
+    #: Export to rolling Avro container files in this directory instead of a topic
+    #: (`files.py`).
+    directory: Path | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> SinkSettings:
-        ways = sum(x for x in (self.topic is not None, bool(self.mapping), self.rename is not None))
+        ways = sum(
+            x
+            for x in (
+                self.topic is not None,
+                bool(self.mapping),
+                self.rename is not None,
+                self.directory is not None,
+            )
+        )
         if ways != 1:
-            raise ValueError("give exactly one of topic, mapping or rename")
+            raise ValueError("give exactly one of topic, mapping, rename or directory")
         return self
+
+
+class FileSettings(_Section):
+    """Container files: the backfill's progress and the export's rolling files."""
+
+    #: Backfill: the compacted topic (on the sink cluster) where the files and blocks done
+    #: are recorded, keyed by group id and file; created when missing.
+    progress_topic: str = "_avrobridge_file_progress"
+    #: Export: a file is closed (and its offsets committed) at this many records...
+    roll_records: int = Field(100_000, ge=1)
+    #: ...or once this many bytes are written, whichever comes first.
+    roll_bytes: int = Field(64 << 20, ge=1)
+    #: Export: the files' codec (null, deflate, snappy, zstandard, bzip2, xz).
+    codec: Literal["null", "deflate", "snappy", "zstandard", "bzip2", "xz"] = "deflate"
 
 
 class KeySettings(_Section):
@@ -277,7 +309,8 @@ class BridgeSettings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
     source: SourceSettings
     sink: SinkSettings
-    value: ValueSettings
+    #: Required, except by a copy or an export (which keep each writer's own schema).
+    value: ValueSettings = Field(default_factory=lambda: ValueSettings(), validate_default=True)
     key: KeySettings = Field(default_factory=lambda: KeySettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
@@ -285,14 +318,34 @@ class BridgeSettings(BaseSettings):
         default_factory=list
     )
     observability: ObservabilitySettings = Field(default_factory=lambda: ObservabilitySettings())
+    files: FileSettings = Field(default_factory=lambda: FileSettings())
     #: Stop when every partition reaches the end offsets seen at start (one-off migration).
     until_end: bool = False
 
+    @field_validator("value")
+    @classmethod
+    def _value_target(cls, value: ValueSettings, info: ValidationInfo) -> ValueSettings:
+        sink = info.data.get("sink")
+        copy = value.mode == "copy"
+        if not value.configured and not copy and (sink is None or sink.directory is None):
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
     @model_validator(mode="after")
-    def _value_target(self) -> BridgeSettings:
-        if not self.value.configured and self.value.mode != "copy":
-            raise ValueError(_NO_TARGET)
+    def _files_or_topics(self) -> BridgeSettings:
+        if self.source.files and self.sink.directory is not None:
+            raise ValueError("files to files: give a topic as the source or the sink")
+        if self.value.mode == "copy" and (self.source.files or self.sink.directory is not None):
+            raise ValueError(
+                "value mode 'copy' bridges topics to topics (an export without a target "
+                "already keeps each writer's schema)"
+            )
         return self
+
+    @property
+    def bounded(self) -> bool:
+        """The run stops by itself: `until_end`, or a file source (always bounded)."""
+        return self.until_end or bool(self.source.files)
 
     # -- the two sides (the same cluster and registry unless [sink.kafka]/[sink.registry]) --
 
@@ -335,9 +388,6 @@ class BridgeSettings(BaseSettings):
         return tuple(sources)
 
 
-_NO_TARGET = 'value: give the target schema (schema_file or subject), or mode = "copy"'
-
-
 class SettingsError(ConfigError):
     """Invalid settings; `problems` lists each as (TOML key, what is wrong, pydantic's error
     type, e.g. "missing"), so a command line can name its own option for the key."""
@@ -352,8 +402,6 @@ def _problems(exc: ValidationError) -> list[tuple[str, str, str]]:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
-        if not key and message == _NO_TARGET:
-            key, message = "value", message.removeprefix("value: ")
         out.append((key or "(settings)", message, str(err["type"])))
     return out
 

@@ -94,8 +94,10 @@ class Converter:
         self.translated: dict[tuple[str, WriterRef], int] = {}
         meta = self.transforms.metadata
         preserve = settings.sink.preserve_partitions
+        # Files (an export) take the records unframed: "header" framing leaves them so.
+        to_files = settings.sink.directory is not None
         self.spec = impl.BatchSpec(
-            framing="prefix" if settings.sink.framing == "prefix" else "header",
+            framing="prefix" if settings.sink.framing == "prefix" and not to_files else "header",
             transcode_keys=self.key is not None,
             preserve_partitions=preserve is True,
             stop_at_failure=settings.errors.tolerance == "none",
@@ -156,6 +158,8 @@ class Converter:
             topic = sink.topic
         elif sink.mapping:
             topic = sink.mapping.get(source_topic, source_topic)
+        elif sink.directory is not None:
+            topic = source_topic  # an export: files named after the source topic
         else:
             assert sink.rename is not None
             topic = regex_route(sink.rename.regex, sink.rename.replacement, source_topic)
@@ -179,6 +183,8 @@ class Converter:
         cached = self._target_ids.get((side.name, sink_topic))
         if cached is not None:
             return cached
+        if self.settings.sink.directory is not None:
+            return 0  # an export: container files name their schema in their header
         subject = self.subject_for(side, sink_topic)
         target = self.settings.value if side.name == "value" else self.settings.key.target
         if target.auto_register:
@@ -214,6 +220,11 @@ class Converter:
                 "a registry that assigns GUIDs"
             )
         return b"\x01" + uuid.UUID(guid).bytes
+
+    def value_frame(self, sink_topic: str) -> bytes:
+        """What names the sink schema in `sink_topic`'s records (registered when first
+        asked): the 5-byte prefix, or the value of the id header (`sink.framing`)."""
+        return self._frame(self.value, sink_topic)
 
     def _add_topic(self, source_topic: str) -> None:
         sink = self.sink_topic(source_topic)
@@ -264,6 +275,15 @@ class Converter:
                 writer = self.schemas.by_id(ref)
             else:
                 _, writer = self.schemas.by_guid(ref)
+        except SchemaNotFound as exc:
+            return exc
+        return self.plan_for_writer(side, writer, f"{side.name} writer schema {ref}")
+
+    def plan_for_writer(self, side: Side, writer: Any, what: str) -> Any:
+        """The Transcoder from `writer` (a Schema: a registry's, or a container file's) to
+        the side's target with the schema-only transforms, or the exception its records fail
+        with (a target that cannot read it)."""
+        try:
             pair = side.pair_for(writer)
             presented = impl.Schema(
                 json.dumps(pair.writer, separators=(",", ":")),
@@ -275,10 +295,10 @@ class Converter:
                 references=side.target.references or None,
             )
             transcoder = impl.Transcoder(presented, reader)
-        except (SchemaNotFound, SchemaResolutionError) as exc:
+        except SchemaResolutionError as exc:
             return exc
         for warning in transcoder.warnings:
-            log.warning("%s writer schema %s -> target: %s", side.name, ref, warning)
+            log.warning("%s -> target: %s", what, warning)
         return transcoder
 
     def _copy_plan(self, side: Side, ref: WriterRef) -> Any:

@@ -102,7 +102,8 @@ class TopicPlan:
     subject: str
     partitions: list[PartitionPlan]
     versions: list[VersionPlan]
-    sink: SinkPlan
+    #: None for an export: the records go to container files (`files_sink.py`).
+    sink: SinkPlan | None
 
     @property
     def records(self) -> int:
@@ -116,6 +117,8 @@ class MigrationPlan:
     topics: list[TopicPlan]
     #: Why the run would fail; empty when it would succeed.
     problems: list[str]
+    #: An export's directory (`sink.directory`), else None.
+    directory: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -140,7 +143,9 @@ class MigrationPlan:
                         }
                         for v in t.versions
                     ],
-                    "sink": {
+                    "sink": None
+                    if t.sink is None
+                    else {
                         **asdict(t.sink),
                         "registered": None
                         if t.sink.registered is None
@@ -150,6 +155,7 @@ class MigrationPlan:
                 for t in self.topics
             ],
             "problems": self.problems,
+            "directory": self.directory,
         }
 
     def lines(self) -> list[str]:
@@ -182,6 +188,9 @@ class MigrationPlan:
                 out.extend(f"    ! {w}" for w in v.warnings)
                 out.extend(f"    x {p}" for p in v.problems)
             s = t.sink
+            if s is None:
+                out.append(f"  to container files in {self.directory}")
+                continue
             if s.registered is not None:
                 state = (
                     f"the target is registered as id {s.registered[0]} (version {s.registered[1]})"
@@ -380,8 +389,9 @@ def build_plan(
     """The plan of a run with `settings` (call after the start-up checks): writer versions
     from the source registry (`schemas`), the sink subject in the sink registry."""
     sink_schemas = sink_schemas or schemas
-    converter = Converter(settings, schemas, sink_schemas)
-    side = converter.value
+    # An export without a target writes each writer's schema: no versions to check.
+    wanted = settings.value.configured or settings.value.mode == "copy"
+    converter = Converter(settings, schemas, sink_schemas) if wanted else None
     consumer = _consumer(settings)
     sink_consumer = _consumer(settings, settings.sink_kafka) if settings.two_clusters else consumer
     try:
@@ -398,18 +408,24 @@ def build_plan(
         for topic in topics:
             exists, partitions = _partitions(settings, consumer, topic)
             subject = f"{topic}-value"
-            versions = version_plans(converter, schemas, subject, allowed) if exists else []
-            sink_topic = converter.sink_topic(topic)
-            plans.append(
-                TopicPlan(
-                    topic,
-                    exists,
-                    subject,
-                    partitions,
-                    versions,
-                    _sink(settings, sink_consumer, converter, sink_schemas, side, sink_topic),
-                )
+            versions = (
+                version_plans(converter, schemas, subject, allowed)
+                if exists and converter is not None
+                else []
             )
+            sink = (
+                _sink(
+                    settings,
+                    sink_consumer,
+                    converter,
+                    sink_schemas,
+                    converter.value,
+                    converter.sink_topic(topic),
+                )
+                if converter is not None and settings.sink.directory is None
+                else None
+            )
+            plans.append(TopicPlan(topic, exists, subject, partitions, versions, sink))
             if not exists and settings.until_end:
                 problems.append(f"source topic {topic} does not exist")
             for v in versions:
@@ -417,6 +433,8 @@ def build_plan(
                     why = "; ".join(v.problems) or "no details"
                     problems.append(f"{v.name}: the target cannot read it: {why}")
             s = plans[-1].sink
+            if s is None:
+                continue
             if (
                 settings.sink.preserve_partitions is True
                 and s.partitions is not None
@@ -439,4 +457,6 @@ def build_plan(
         consumer.close()
         if sink_consumer is not consumer:
             sink_consumer.close()
-    return MigrationPlan(_target(settings, side), plans, problems)
+    target = _target(settings, converter.value) if converter else "each writer's own schema"
+    directory = None if settings.sink.directory is None else str(settings.sink.directory)
+    return MigrationPlan(target, plans, problems, directory)

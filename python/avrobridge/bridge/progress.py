@@ -154,7 +154,7 @@ def progress_reporter(settings: BridgeSettings) -> Iterator[Reporter]:
     """The reporter for this run (a no-op unless it is bounded)."""
     obs = settings.observability
     tty = sys.stderr.isatty()
-    if not settings.until_end or obs.progress is False:
+    if not settings.bounded or obs.progress is False:
         yield lambda snap: None
         return
     if tty:

@@ -31,6 +31,7 @@ from .config import BridgeSettings
 from .convert import Converter
 from .durability import AtLeastOnce, Durability, ExactlyOnce
 from .emitter import Emitter
+from .files_source import FileSource
 from .metrics import BridgeMetrics
 from .offsets import OffsetStore
 from .plan import check_source_versions
@@ -88,7 +89,7 @@ class Bridge:
             settings, self._on_delivery
         )
         self.converter: Converter | None = None
-        self._source: KafkaSource | None = None
+        self._source: KafkaSource | FileSource | None = None
         self._producer: Producer | None = None
         self._durability: Durability | None = None
         self._last_stats = time.monotonic()
@@ -160,10 +161,9 @@ class Bridge:
 
     def _partition_count(self, side: str, topic: str) -> int | None:
         """Partitions of a source or sink topic (preserve_partitions "auto")."""
-        source = self._source
         client: Any = self._producer if side == "sink" else None
-        if client is None and source is not None:
-            client = source.consumer
+        if client is None:
+            client = getattr(self._source, "consumer", None)
         if client is None:
             return None
         listing = self._retrying(
@@ -183,15 +183,26 @@ class Bridge:
             wait_until_reachable(
                 self.settings, self.schemas.client, self._stopping, self.sink_schemas.client
             )
+            if self.settings.sink.directory is not None:
+                cpu_started = _cpu_seconds()
+                self._export()
+                return self._summary(_cpu_seconds() - cpu_started)
             self.converter = Converter(
                 self.settings, self.schemas, self.sink_schemas, self._partition_count
             )
-            if self.settings.value.mode != "copy":
-                self._check_source_versions()
-            self._source = source = KafkaSource(
-                self.settings, self._consumer_conf, self._retrying, self.metrics, self._store()
-            )
             self._producer = producer = Producer(self._producer_conf)
+            source: KafkaSource | FileSource
+            if self.settings.source.files:
+                source = FileSource(
+                    self.settings, self.converter, producer, self._producer_conf, self._retrying
+                )
+            else:
+                if self.settings.value.mode != "copy":
+                    self._check_source_versions()
+                source = KafkaSource(
+                    self.settings, self._consumer_conf, self._retrying, self.metrics, self._store()
+                )
+            self._source = source
             interval = self.settings.delivery.commit_interval_ms / 1000
             timeout = self.settings.delivery.shutdown_timeout_s
             if self.exactly_once:
@@ -214,6 +225,30 @@ class Bridge:
             if previous is not None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+        return self._summary(cpu)
+
+    def _export(self) -> None:
+        """Topic -> rolling container files (`files_sink.py`)."""
+        from .files_sink import FileExport
+
+        if self.settings.value.configured:
+            self.converter = Converter(self.settings, self.schemas)
+            self._check_source_versions()
+        export = FileExport(
+            self.settings,
+            self.converter,
+            self.schemas,
+            self._consumer_conf,
+            self._producer_conf,
+            self._retrying,
+            self.metrics,
+            self._stopping,
+            self._tick,
+        )
+        self._source = export.source  # progress, and closed by `_close`
+        export.run()
+
+    def _summary(self, cpu: float) -> Summary:
         t = self.metrics.totals
         return Summary(
             records_in=t.records_in,
@@ -241,13 +276,15 @@ class Bridge:
         assert self._source is not None and self._producer is not None
         assert self._durability is not None and self.converter is not None
         source, producer, durability = self._source, self._producer, self._durability
-        convert = self.converter.convert
+        convert: Callable[[Any], Any] = (
+            source.convert if isinstance(source, FileSource) else self.converter.convert
+        )
         emitter = Emitter(producer, self.settings, self.metrics)
         batch_seconds, plans = self.metrics.batch_seconds, self.metrics.plans
         wait_s = self.settings.delivery.batch_timeout_ms / 1000
         while not self._stopping.is_set() and not source.finished:
             # Wait for records at most until the next commit is due.
-            msgs = source.poll(min(wait_s, max(durability.seconds_to_due(), 0.0)))
+            msgs: Any = source.poll(min(wait_s, max(durability.seconds_to_due(), 0.0)))
             if msgs:
                 started = time.perf_counter()
                 batch = self._retrying("converting", functools.partial(convert, msgs))

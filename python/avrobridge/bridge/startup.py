@@ -81,6 +81,16 @@ def check_local(settings: BridgeSettings, label: Label = toml_key) -> None:
                 f"transforms: {', '.join(changing)} change the schema, which value mode "
                 "'copy' keeps (only filter and route may be used; or give a target schema)"
             )
+    if settings.source.files:
+        per_record = sorted(
+            {t.type for t in settings.transforms if t.type in ("insert_metadata", "filter")}
+        )
+        if per_record:
+            # File records have no topic, partition, offset, timestamp or headers.
+            raise ConfigError(
+                f"transforms: {', '.join(per_record)} cannot apply to records read from files "
+                f"({label('source.files')})"
+            )
     value = _target_schema(settings.value, "value", label)
     if settings.key.mode == "transcode":
         _target_schema(settings.key.target, "key.target", label)

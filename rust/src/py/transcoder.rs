@@ -286,30 +286,39 @@ impl PyTranscoder {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// Transcodes every item with the GIL released; returns `(outputs, errors)`.
+    /// Transcodes every item with the GIL released; returns `(outputs, errors)`. Each
+    /// output starts with `prefix` (a sink's frame for records that had none, as a container
+    /// file's).
+    #[pyo3(signature = (items, *, prefix = None))]
     fn transcode_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
+        prefix: Option<Vec<u8>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let t = Transcoder {
             plan: &self.plan,
             writer: &self.writer_schema,
         };
+        let prefix = prefix.unwrap_or_default();
         let mut budget = ItemBudget::new(self.max_zero_byte_items);
         run_batch(py, items, |item, buf, scratch| {
+            let start = buf.len();
+            buf.extend_from_slice(&prefix);
             t.transcode_into(item, buf, scratch, &mut budget)
+                .inspect_err(|_| buf.truncate(start))
         })
     }
 
     /// The same for Confluent-framed records: each item must carry magic byte 0 and a
-    /// schema id (equal to `expected_writer_id` when given); outputs carry `schema_id`.
+    /// schema id (equal to `expected_writer_id` when given); outputs carry `schema_id`, or
+    /// no frame when it is None (records bound for a container file).
     #[pyo3(signature = (items, schema_id, expected_writer_id = None))]
     fn transcode_framed_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
-        schema_id: u32,
+        schema_id: Option<u32>,
         expected_writer_id: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let t = Transcoder {
@@ -327,7 +336,9 @@ impl PyTranscoder {
                 }
             }
             let start = buf.len();
-            framing::write_header(buf, schema_id);
+            if let Some(schema_id) = schema_id {
+                framing::write_header(buf, schema_id);
+            }
             t.transcode_into(body, buf, scratch, &mut budget)
                 .map_err(|e| {
                     buf.truncate(start);
