@@ -259,3 +259,27 @@ def test_both_backends_give_the_same_batch() -> None:
         )
 
     assert run(nat) == run(fb)
+
+
+def test_a_copy_plan_carries_its_own_sink_frame(backend: ModuleType) -> None:
+    """A copy between registries: each writer id re-framed with its own sink id, the body
+    byte for byte; keys too; header framing writes the plan's frame; a topic entry's fifth
+    item says whether partition numbers are kept."""
+    w = backend.Schema(json.dumps(WRITER))
+    k = backend.Schema(json.dumps(KEY))
+    value_plans = {7: (backend.Transcoder(w, w), b"\x00\x00\x00\x00\x02")}
+    key_plans = {3: (backend.Transcoder(k, k), b"\x00\x00\x00\x00\x05")}
+    key = b"\x00\x00\x00\x00\x03" + _encode(KEY, {"id": 5})
+    messages = [msg(framed(7, user(i)), key=key, offset=i, partition=1) for i in range(3)]
+    entry = {"src": ("sink", SINK_PREFIX, SINK_PREFIX, False, False)}
+    spec = backend.BatchSpec(transcode_keys=True)
+    batch = backend.convert_batch(messages, spec, value_plans, key_plans, entry)
+    for i, args in enumerate(batch.produce):
+        assert args[1] == b"\x00\x00\x00\x00\x02" + _encode(WRITER, user(i))
+        assert args[2] == b"\x00\x00\x00\x00\x05" + _encode(KEY, {"id": 5})
+        assert args[3] == -1  # partitioned by key in the sink
+    header = backend.BatchSpec(framing="header")
+    kept = {"src": ("sink", SINK_PREFIX, None, False, True)}
+    (first, *_) = backend.convert_batch(messages, header, value_plans, None, kept).produce
+    assert first[1] == _encode(WRITER, user(0)) and first[3] == 1
+    assert first[7] == [("__value_schema_id", b"\x00\x00\x00\x00\x02")]

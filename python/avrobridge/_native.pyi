@@ -153,7 +153,7 @@ def convert_batch(
     spec: BatchSpec,
     value_plans: dict[Any, Any],
     key_plans: dict[Any, Any] | None,
-    topics: dict[str, tuple[str, bytes, bytes | None, bool]],
+    topics: dict[str, tuple[Any, ...]],
 ) -> ConvertedBatch: ...
 
 _Source = str | PathLike[str] | bytes | bytearray | memoryview | IO[bytes]

@@ -163,7 +163,7 @@ def _side(
     plans: dict[Any, Any],
     missing: list[Ref],
 ) -> tuple[str, Any]:
-    """("null", None), ("convert", (transcoder, body_at, from_header, ref)) or
+    """("null", None), ("convert", (transcoder, body_at, from_header, ref, frame)) or
     ("failed", exception); a missing plan is recorded and reads as null."""
     if payload is None:
         return "null", None
@@ -178,7 +178,10 @@ def _side(
         return "null", None
     if isinstance(plan, BaseException):
         return "failed", plan
-    return "convert", (plan, body_at, from_header, ref)
+    frame = None
+    if isinstance(plan, tuple) and len(plan) == 2:  # (Transcoder, its own sink frame)
+        plan, frame = plan[0], bytes(plan[1])
+    return "convert", (plan, body_at, from_header, ref, frame)
 
 
 def _transcode(
@@ -200,7 +203,7 @@ def convert_batch(
     spec: BatchSpec,
     value_plans: dict[Any, Any],
     key_plans: dict[Any, Any] | None,
-    topics: dict[str, tuple[str, bytes, bytes | None, bool]],
+    topics: dict[str, tuple[Any, ...]],
 ) -> ConvertedBatch:
     if spec.transcode_keys and key_plans is None:
         raise ValueError("transcode_keys needs key_plans")
@@ -272,7 +275,7 @@ def convert_batch(
     result = ConvertedBatch(events=events)
     # One budget of zero-byte items for the whole batch (the largest any plan allows).
     limits = [
-        p._limit
+        (p[0] if isinstance(p, tuple) else p)._limit
         for p in (*value_plans.values(), *(key_plans or {}).values())
         if not isinstance(p, BaseException)
     ]
@@ -295,14 +298,17 @@ def convert_batch(
         value_side,
         key_side,
     ) in prepared:
-        sink, value_frame, key_frame, _ = entry
+        sink, topic_value_frame, topic_key_frame = entry[0], entry[1], entry[2]
+        preserve = entry[4] if len(entry) > 4 else spec.preserve_partitions
+        value_frame = _frame_of(value_side, topic_value_frame) or b""
+        key_frame = _frame_of(key_side, topic_key_frame)
         value_out: Any = value
         key_out: Any = key
         failure: tuple[str, BaseException] | None = None
         if value_side[0] == "failed":
             failure = (VALUE_CONVERTER, value_side[1])
         elif value_side[0] == "convert":
-            plan, body_at, _, _ = value_side[1]
+            plan, body_at = value_side[1][0], value_side[1][1]
             try:
                 value_out = _transcode(
                     plan, body_at, value, value_frame if prefix_framing else b"", budget
@@ -314,7 +320,7 @@ def convert_batch(
             if key_side[0] == "failed":
                 failure = (KEY_CONVERTER, key_side[1])
             elif key_side[0] == "convert":
-                plan, body_at, _, _ = key_side[1]
+                plan, body_at = key_side[1][0], key_side[1][1]
                 try:
                     key_out = _transcode(
                         plan, body_at, key, (key_frame or b"") if prefix_framing else b"", budget
@@ -337,7 +343,7 @@ def convert_batch(
                     sink,
                     value_out,
                     key_out,
-                    partition if spec.preserve_partitions else -1,
+                    partition if preserve else -1,
                     None,
                     None,
                     ts,
@@ -357,6 +363,13 @@ def convert_batch(
     object.__setattr__(result, "filtered", filtered_count)
     object.__setattr__(result, "complete", complete)
     return result
+
+
+def _frame_of(side: tuple[str, Any], topic_frame: bytes | None) -> bytes | None:
+    """The sink frame of a converted side: its plan's own, else the topic's."""
+    if side[0] == "convert" and side[1][4] is not None:
+        return bytes(side[1][4])
+    return topic_frame
 
 
 def _sink_headers(

@@ -38,6 +38,9 @@ OPTION_FOR: dict[str, tuple[str, str]] = {
     "value.schema_file": ("--reader-schema", "reader_schema"),
     "value.subject": ("--reader-subject", "reader_subject"),
     "value.version": ("--reader-version", "reader_version"),
+    "value.mode": ("--copy", "copy"),
+    "sink.kafka.bootstrap_servers": ("--sink-bootstrap-servers", "sink_bootstrap_servers"),
+    "sink.registry.url": ("--sink-registry-url", "sink_registry_url"),
     "kafka.bootstrap_servers": ("--bootstrap-servers", "bootstrap_servers"),
     "kafka.group_id": ("--group-id", "group_id"),
     "kafka.common": ("-X", "common"),
@@ -157,6 +160,14 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
         metavar="SUBJECT",
         help=f"target schema registered under this subject ({_setting('value.subject')})",
     )
+    target.add_argument(
+        "--copy",
+        action="store_true",
+        default=None,
+        help="no target schema: keep each record's bytes and writer schema, registered under "
+        "the sink subject in the sink registry; only the schema id in the frame changes "
+        '(TOML value.mode = "copy"; default: off)',
+    )
     where.add_argument(
         "--reader-version",
         type=_version,
@@ -173,6 +184,19 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
         "--registry-url",
         metavar="URL",
         help=f"schema registry ({_setting('registry.url')})",
+    )
+    conn.add_argument(
+        "--sink-bootstrap-servers",
+        metavar="HOST:PORT[,...]",
+        help="the sink cluster's brokers, when it is not the source's (TOML "
+        "sink.kafka.bootstrap_servers, with its own [sink.kafka.common]/[sink.kafka.producer]; "
+        "default: --bootstrap-servers)",
+    )
+    conn.add_argument(
+        "--sink-registry-url",
+        metavar="URL",
+        help="the sink's schema registry, when it is not the source's (TOML sink.registry.url; "
+        "default: --registry-url)",
     )
     conn.add_argument(
         "--group-id",
@@ -398,6 +422,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     put("value.version", args.reader_version)
     put("kafka.bootstrap_servers", args.bootstrap_servers)
     put("registry.url", args.registry_url)
+    put("sink.kafka.bootstrap_servers", args.sink_bootstrap_servers)
+    put("sink.registry.url", args.sink_registry_url)
+    if args.copy:
+        put("value.mode", "copy")
     put("kafka.group_id", args.group_id)
     put("until_end", args.until_end)
     if args.exactly_once:
@@ -511,14 +539,16 @@ def _plan(bridge: Any, *, as_json: bool) -> int:
     from .plan import build_plan
     from .startup import wait_until_reachable
 
-    wait_until_reachable(bridge.settings, bridge.schemas.client)
+    wait_until_reachable(
+        bridge.settings, bridge.schemas.client, sink_registry=bridge.sink_schemas.client
+    )
     plan: Any
     if bridge.settings.source.files:
         from .files_plan import build_backfill_plan
 
         plan = build_backfill_plan(bridge.settings, bridge.schemas)
     else:
-        plan = build_plan(bridge.settings, bridge.schemas)
+        plan = build_plan(bridge.settings, bridge.schemas, bridge.sink_schemas)
     if as_json:
         print(json.dumps(plan.to_json(), indent=2))
     else:

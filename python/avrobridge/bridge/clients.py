@@ -7,24 +7,29 @@ from collections.abc import Callable
 from typing import Any
 
 from ..kafkalog import kafka_logger
-from .config import BridgeSettings, reveal
+from .config import BridgeSettings, KafkaSettings, reveal
+
+
+def common_config(kafka: KafkaSettings) -> dict[str, Any]:
+    """What every client of one cluster gets."""
+    return {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        # librdkafka's own log lines go through Python logging (and so the JSON format),
+        # each distinct line at most once per interval (kafkalog.py).
+        "logger": kafka_logger("avrobridge.kafka"),
+        **reveal(kafka.common),
+    }
 
 
 def client_configs(
     settings: BridgeSettings, on_delivery: Callable[[Any, Any], None] | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(consumer, producer) settings for librdkafka."""
+    """(consumer, producer) settings for librdkafka: the consumer on the source cluster
+    ([kafka]), the producer on the sink cluster ([sink.kafka], else the same)."""
     s = settings
     exactly_once = s.delivery.guarantee == "exactly-once"
-    common: dict[str, Any] = {
-        "bootstrap.servers": s.kafka.bootstrap_servers,
-        # librdkafka's own log lines go through Python logging (and so the JSON format),
-        # each distinct line at most once per interval (kafkalog.py).
-        "logger": kafka_logger("avrobridge.kafka"),
-        **reveal(s.kafka.common),
-    }
     consumer: dict[str, Any] = {
-        **common,
+        **common_config(s.kafka),
         "group.id": s.kafka.group_id,
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -35,8 +40,9 @@ def client_configs(
         consumer["isolation.level"] = "read_committed"
     if s.until_end:
         consumer["enable.partition.eof"] = True
+    sink = s.sink_kafka
     producer: dict[str, Any] = {
-        **common,
+        **common_config(sink),
         "enable.idempotence": True,
         "linger.ms": 5,
         "compression.type": "lz4",
@@ -46,7 +52,7 @@ def client_configs(
         # and the bridge stops without committing it (errors.retry_timeout_s).
         "message.timeout.ms": int(s.errors.retry_timeout_s * 1000),
         "delivery.report.only.error": True,
-        **reveal(s.kafka.producer),
+        **reveal(sink.producer),
     }
     if on_delivery is not None:
         producer["on_delivery"] = on_delivery

@@ -66,8 +66,9 @@ def reveal(settings: dict[str, KafkaValue | SecretStr]) -> dict[str, KafkaValue]
 
 
 class KafkaSettings(_Section):
-    """The source and sink cluster. Any librdkafka property may be given in `common` (both
-    clients), `consumer` or `producer`, under its own name (e.g. "security.protocol")."""
+    """The source cluster (and the sink cluster unless `[sink.kafka]` names another). Any
+    librdkafka property may be given in `common` (both clients), `consumer` or `producer`,
+    under its own name (e.g. "security.protocol")."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "avrobridge"
@@ -81,6 +82,8 @@ class KafkaSettings(_Section):
 
 
 class RegistrySettings(_Section):
+    """The source registry (and the sink's unless `[sink.registry]` names another)."""
+
     url: str = "http://127.0.0.1:8081"
     #: "user:password" for HTTP basic auth.
     basic_auth_user_info: SecretStr | None = None
@@ -113,6 +116,18 @@ class TargetSettings(_Section):
     @property
     def configured(self) -> bool:
         return self.schema_file is not None or self.subject is not None
+
+
+class ValueSettings(TargetSettings):
+    #: "transcode" to the target schema, or "copy": the bytes kept, each writer schema
+    #: registered under the sink subject in the sink registry, only the frame rewritten.
+    mode: Literal["transcode", "copy"] = "transcode"
+
+    @model_validator(mode="after")
+    def _copy_has_no_target(self) -> ValueSettings:
+        if self.mode == "copy" and self.configured:
+            raise ValueError("mode 'copy' keeps the writer schemas: give no target schema")
+        return self
 
 
 class SourceSettings(_Section):
@@ -163,11 +178,18 @@ class SinkSettings(_Section):
     #: source topic -> sink topic
     mapping: dict[str, str] = Field(default_factory=dict)
     rename: RenameSettings | None = None
-    #: Write each record to the sink partition of the same number (else: the key decides).
-    preserve_partitions: bool = True
+    #: true: each record goes to the sink partition of the same number; false: the sink
+    #: producer's partitioner decides by key (`partitioner` in [sink.kafka.producer]);
+    #: "auto": the same number when the sink topic has as many partitions as the source
+    #: topic, else by key.
+    preserve_partitions: bool | Literal["auto"] = True
     #: How sink records carry their schema id: Confluent's 5-byte prefix, the
     #: `__value_schema_id` header (4-byte id), or the header with a GUID.
     framing: Literal["prefix", "header", "guid"] = "prefix"
+    #: The sink cluster and the sink registry, when they are not the source's ([kafka],
+    #: [registry]): each side has its own addresses, security and librdkafka settings.
+    kafka: KafkaSettings | None = None
+    registry: RegistrySettings | None = None
     #: Export to rolling Avro container files in this directory instead of a topic
     #: (`files.py`).
     directory: Path | None = None
@@ -203,8 +225,9 @@ class FileSettings(_Section):
 
 
 class KeySettings(_Section):
-    #: Keys pass through untouched, or are transcoded like values (to `target`).
-    mode: Literal["passthrough", "transcode"] = "passthrough"
+    #: Keys pass through untouched, are transcoded like values (to `target`), or copied
+    #: (Avro keys between registries: their frames rewritten to the sink registry's ids).
+    mode: Literal["passthrough", "transcode", "copy"] = "passthrough"
     target: TargetSettings = Field(default_factory=lambda: TargetSettings())
 
     @model_validator(mode="after")
@@ -232,6 +255,12 @@ class DeliverySettings(_Section):
     transactional_id: str | None = None
     #: How long a graceful shutdown may take before the process gives up.
     shutdown_timeout_s: float = Field(30.0, gt=0)
+    #: Where exactly-once progress is kept: "group" (the source group's offsets, in the
+    #: transaction: source and sink on one cluster), "sink-topic" (`offsets_topic` in the sink
+    #: cluster, in the transaction) or "auto" (group on one cluster, sink-topic across two).
+    offset_store: Literal["auto", "group", "sink-topic"] = "auto"
+    #: The compacted topic of the sink cluster holding progress ("sink-topic" store).
+    offsets_topic: str = "avrobridge-offsets"
 
 
 class ErrorSettings(_Section):
@@ -280,8 +309,8 @@ class BridgeSettings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=lambda: RegistrySettings())
     source: SourceSettings
     sink: SinkSettings
-    #: Required, except by an export (which then writes each writer's own schema).
-    value: TargetSettings = Field(default_factory=lambda: TargetSettings(), validate_default=True)
+    #: Required, except by a copy or an export (which keep each writer's own schema).
+    value: ValueSettings = Field(default_factory=lambda: ValueSettings(), validate_default=True)
     key: KeySettings = Field(default_factory=lambda: KeySettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     errors: ErrorSettings = Field(default_factory=lambda: ErrorSettings())
@@ -295,9 +324,10 @@ class BridgeSettings(BaseSettings):
 
     @field_validator("value")
     @classmethod
-    def _value_target(cls, value: TargetSettings, info: ValidationInfo) -> TargetSettings:
+    def _value_target(cls, value: ValueSettings, info: ValidationInfo) -> ValueSettings:
         sink = info.data.get("sink")
-        if not value.configured and (sink is None or sink.directory is None):
+        copy = value.mode == "copy"
+        if not value.configured and not copy and (sink is None or sink.directory is None):
             raise PydanticCustomError("missing", "Field required")
         return value
 
@@ -305,12 +335,41 @@ class BridgeSettings(BaseSettings):
     def _files_or_topics(self) -> BridgeSettings:
         if self.source.files and self.sink.directory is not None:
             raise ValueError("files to files: give a topic as the source or the sink")
+        if self.value.mode == "copy" and (self.source.files or self.sink.directory is not None):
+            raise ValueError(
+                "value mode 'copy' bridges topics to topics (an export without a target "
+                "already keeps each writer's schema)"
+            )
         return self
 
     @property
     def bounded(self) -> bool:
         """The run stops by itself: `until_end`, or a file source (always bounded)."""
         return self.until_end or bool(self.source.files)
+
+    # -- the two sides (the same cluster and registry unless [sink.kafka]/[sink.registry]) --
+
+    @property
+    def sink_kafka(self) -> KafkaSettings:
+        return self.sink.kafka or self.kafka
+
+    @property
+    def sink_registry(self) -> RegistrySettings:
+        return self.sink.registry or self.registry
+
+    @property
+    def two_clusters(self) -> bool:
+        return self.sink_kafka.bootstrap_servers != self.kafka.bootstrap_servers
+
+    @property
+    def two_registries(self) -> bool:
+        return self.sink_registry.url != self.registry.url
+
+    @property
+    def sink_topic_offsets(self) -> bool:
+        """Exactly-once progress goes to the sink cluster's offsets topic."""
+        store = self.delivery.offset_store
+        return store == "sink-topic" or (store == "auto" and self.two_clusters)
 
     @classmethod
     def settings_customise_sources(

@@ -11,18 +11,20 @@ cached with their failures) and the batch converts on the second call.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._backend import impl
-from ..errors import AvroBridgeError, SchemaResolutionError
+from ..errors import AvroBridgeError, RegistryError, SchemaResolutionError
 from .config import BridgeSettings, TargetSettings
-from .schemas import SchemaNotFound, SchemaSource
+from .idmap import IdTranslator
+from .schemas import RegistryUnavailable, SchemaNotFound, SchemaSource
 from .transforms import (
     RecordTransforms,
     SchemaPair,
@@ -37,6 +39,8 @@ log = logging.getLogger("avrobridge.bridge")
 WriterRef = int | str
 #: The backend's batch result (avrobridge._native.ConvertedBatch or the fallback's twin).
 ConvertedBatch = Any
+#: ("source" | "sink", topic) -> the topic's partition count (None: unknown, or no topic).
+PartitionCounts = Callable[[str, str], "int | None"]
 
 
 @dataclass
@@ -48,28 +52,54 @@ class Side:
     pair_for: Any  # Callable[[Schema], SchemaPair]
     sink_schema_text: str
     sink_name: str | None
-    #: Writer reference -> Transcoder, or the exception its records fail with.
+    #: Writer reference -> Transcoder, or the exception its records fail with; for a copy,
+    #: (identity Transcoder, the sink frame of the writer's id in the sink registry).
     plans: dict[WriterRef, Any] = field(default_factory=dict)
+    #: Records keep their writer schema (value/key mode "copy"): no target.
+    copy: bool = False
 
 
 class Converter:
     """Turns batches of consumed messages into `ConvertedBatch`es."""
 
-    def __init__(self, settings: BridgeSettings, schemas: SchemaSource) -> None:
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        schemas: SchemaSource,
+        sink_schemas: SchemaSource | None = None,
+        partition_counts: PartitionCounts | None = None,
+    ) -> None:
         self.settings = settings
+        #: Writer schemas come from the source registry; sink ids from the sink registry
+        #: (the same one unless [sink.registry] names another).
         self.schemas = schemas
+        self.sink_schemas = sink_schemas or schemas
+        self.partition_counts = partition_counts
         self.transforms = RecordTransforms.from_specs(settings.transforms)
-        self.value = self._side("value", settings.value, settings.transforms)
+        if settings.value.mode == "copy":
+            self.value = _copy_side("value")
+        else:
+            self.value = self._side("value", settings.value, settings.transforms)
+        key_mode = settings.key.mode
         self.key = (
-            self._side("key", settings.key.target, []) if settings.key.mode == "transcode" else None
+            self._side("key", settings.key.target, [])
+            if key_mode == "transcode"
+            else _copy_side("key")
+            if key_mode == "copy"
+            else None
         )
+        self.translator = IdTranslator(self.schemas.client, self.sink_schemas.client)
+        #: (side, writer reference) -> the sink id its records carry (copies: each writer
+        #: registered in the sink registry; transcoding: the target's id).
+        self.translated: dict[tuple[str, WriterRef], int] = {}
         meta = self.transforms.metadata
+        preserve = settings.sink.preserve_partitions
         # Files (an export) take the records unframed: "header" framing leaves them so.
         to_files = settings.sink.directory is not None
         self.spec = impl.BatchSpec(
             framing="prefix" if settings.sink.framing == "prefix" and not to_files else "header",
             transcode_keys=self.key is not None,
-            preserve_partitions=settings.sink.preserve_partitions,
+            preserve_partitions=preserve is True,
             stop_at_failure=settings.errors.tolerance == "none",
             filters=[
                 (f.predicate, f.header, f.negate)
@@ -83,8 +113,9 @@ class Converter:
                 meta is not None and meta.timestamp_field is not None,
             ),
         )
-        #: Source topic -> (sink topic, value frame, key frame, dropped by a topic filter).
-        self._topics: dict[str, tuple[str, bytes, bytes | None, bool]] = {}
+        #: Source topic -> (sink topic, value frame, key frame, dropped by a topic filter[,
+        #: partition numbers kept: preserve_partitions "auto"]).
+        self._topics: dict[str, tuple[Any, ...]] = {}
         #: (side, sink topic) -> the id the sink records carry.
         self._target_ids: dict[tuple[str, str], int] = {}
 
@@ -134,16 +165,18 @@ class Converter:
             topic = regex_route(sink.rename.regex, sink.rename.replacement, source_topic)
         return self.transforms.route(topic)
 
-    def subject_for(self, side: Side, sink_topic: str) -> str:
+    def subject_for(self, side: Side, sink_topic: str, record_name: str | None = None) -> str:
+        """The sink subject; `record_name` is a copied writer's (else the target's)."""
         strategy = (
             self.settings.value if side.name == "value" else self.settings.key.target
         ).subject_name_strategy
         suffix = "-value" if side.name == "value" else "-key"
-        if strategy == "topic" or side.sink_name is None:
+        name = record_name if side.copy else side.sink_name
+        if strategy == "topic" or name is None:
             return sink_topic + suffix
         if strategy == "record":
-            return side.sink_name
-        return f"{sink_topic}-{side.sink_name}"
+            return name
+        return f"{sink_topic}-{name}"
 
     def target_id(self, side: Side, sink_topic: str) -> int:
         """The id sink records carry: the sink schema registered under the sink subject."""
@@ -155,9 +188,9 @@ class Converter:
         subject = self.subject_for(side, sink_topic)
         target = self.settings.value if side.name == "value" else self.settings.key.target
         if target.auto_register:
-            schema_id = self.schemas.register(subject, side.sink_schema_text)
+            schema_id = self.sink_schemas.register(subject, side.sink_schema_text)
         else:
-            found = self.schemas.client.lookup_schema(
+            found = self.sink_schemas.client.lookup_schema(
                 subject, _registry_schema(side.sink_schema_text)
             )
             if found.schema_id is None:
@@ -175,10 +208,12 @@ class Converter:
 
     def _frame(self, side: Side, sink_topic: str) -> bytes:
         """The bytes that name the sink schema: the 5-byte prefix, or the id header's value."""
-        schema_id = self.target_id(side, sink_topic)
+        return self._frame_of_id(self.target_id(side, sink_topic))
+
+    def _frame_of_id(self, schema_id: int) -> bytes:
         if self.settings.sink.framing != "guid":
             return b"\x00" + schema_id.to_bytes(4, "big")
-        guid = self.schemas.guid_of(schema_id)
+        guid = self.sink_schemas.guid_of(schema_id)
         if guid is None:
             raise AvroBridgeError(
                 f"the registry gives schema id {schema_id} no GUID: sink framing 'guid' needs "
@@ -198,12 +233,43 @@ class Converter:
             if f.predicate == "topic_matches":
                 hit = re.fullmatch(f.pattern or "", source_topic) is not None
                 dropped = dropped or hit != f.negate
-        key_frame = self._frame(self.key, sink) if self.key is not None else None
-        self._topics[source_topic] = (sink, self._frame(self.value, sink), key_frame, dropped)
+        key_frame = (
+            self._frame(self.key, sink) if self.key is not None and not self.key.copy else None
+        )
+        # A copy's frames come with its plans (one sink id per writer schema).
+        value_frame = b"" if self.value.copy else self._frame(self.value, sink)
+        entry: tuple[Any, ...] = (sink, value_frame, key_frame, dropped)
+        if self.settings.sink.preserve_partitions == "auto":
+            entry = (*entry, self._same_partition_count(source_topic, sink))
+        self._topics[source_topic] = entry
+        # Writers already copied are registered under this topic's subject too.
+        for side in (self.value, self.key):
+            if side is not None and side.copy:
+                for ref in list(side.plans):
+                    side.plans[ref] = self.plan(side, ref)
+
+    def _same_partition_count(self, source_topic: str, sink_topic: str) -> bool:
+        """preserve_partitions "auto": keep partition numbers when the counts match."""
+        if self.partition_counts is None:
+            return False
+        source = self.partition_counts("source", source_topic)
+        sink = self.partition_counts("sink", sink_topic)
+        same = source is not None and source == sink
+        log.info(
+            "%s (%s partitions) -> %s (%s partitions): %s",
+            source_topic,
+            source,
+            sink_topic,
+            sink,
+            "partition numbers kept" if same else "partitioned by key",
+        )
+        return same
 
     def plan(self, side: Side, ref: WriterRef) -> Any:
         """The Transcoder for records of one writer schema, or the exception they fail with
         (a schema the registry does not have, one the target cannot read)."""
+        if side.copy:
+            return self._copy_plan(side, ref)
         try:
             if isinstance(ref, int):
                 writer = self.schemas.by_id(ref)
@@ -234,6 +300,55 @@ class Converter:
         for warning in transcoder.warnings:
             log.warning("%s -> target: %s", what, warning)
         return transcoder
+
+    def _copy_plan(self, side: Side, ref: WriterRef) -> Any:
+        """(identity Transcoder, sink frame) for records of one writer schema: the body is
+        kept (validated and copied as it is), the writer schema registered under the sink
+        subject of every sink topic in the sink registry, the frame made of its sink id. A
+        schema the source registry does not have, or a registration the sink registry refuses,
+        is the exception the records fail with; an unreachable registry is retried."""
+        try:
+            writer = (
+                self.schemas.by_id(ref) if isinstance(ref, int) else self.schemas.by_guid(ref)[1]
+            )
+        except SchemaNotFound as exc:
+            return exc
+        translate: Callable[[Any, str], int] = (
+            self.translator.translate if isinstance(ref, int) else self.translator.translate_guid
+        )
+        sink_id = None
+        for sink_topic in sorted({entry[0] for entry in self._topics.values()}):
+            subject = self.subject_for(side, sink_topic, writer.name)
+            what = f"registering {side.name} writer schema {ref} under {subject!r}"
+            try:
+                found = self.sink_schemas.call(what, functools.partial(translate, ref, subject))
+            except RegistryUnavailable:
+                raise
+            except RegistryError as exc:
+                return exc
+            if sink_id is not None and found != sink_id:
+                return RegistryError(
+                    f"the sink registry gives {side.name} writer schema {ref} the ids "
+                    f"{sink_id} and {found} under different subjects: a copy needs one id"
+                )
+            sink_id = found
+        if sink_id is None:  # no sink topic yet: built again when the first one is added
+            return AvroBridgeError(f"{side.name} writer schema {ref}: no sink topic known yet")
+        if self.translated.get((side.name, ref)) != sink_id:
+            log.info("%s writer schema %s -> sink schema id %d", side.name, ref, sink_id)
+        self.translated[(side.name, ref)] = sink_id
+        try:
+            frame = self._frame_of_id(sink_id)
+        except AvroBridgeError as exc:
+            return exc
+        return (impl.Transcoder(writer, writer), frame)
+
+    def sink_id(self, side: Side, ref: WriterRef) -> int | None:
+        """The sink id records of writer `ref` carry (transcoding: when one target id)."""
+        if side.copy:
+            return self.translated.get((side.name, ref))
+        ids = {i for (name, _), i in self._target_ids.items() if name == side.name}
+        return ids.pop() if len(ids) == 1 else None
 
     def cached_plan(self, side: Side, ref: WriterRef) -> Any:
         """`plan`, built once per writer reference (the start-up check builds the plans of
@@ -266,6 +381,13 @@ class Converter:
     @property
     def plans_cached(self) -> int:
         return len(self.value.plans) + (len(self.key.plans) if self.key is not None else 0)
+
+
+def _copy_side(name: str) -> Side:
+    """A side whose records keep their writer schema (no target)."""
+    return Side(
+        name=name, target=None, pair_for=None, sink_schema_text="", sink_name=None, copy=True
+    )
 
 
 def _registry_schema(text: str) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import RegistryError
+
 Headers = list[tuple[str, bytes]]
 
 #: Kafka Connect's stages (org.apache.kafka.connect.runtime.errors.Stage).
@@ -13,6 +15,8 @@ VALUE_CONVERTER = "VALUE_CONVERTER"
 TRANSFORMATION = "TRANSFORMATION"
 
 _PREFIX = "__connect.errors."
+#: Ours, beside Connect's: the schema registry's error code behind a failure.
+REGISTRY_ERROR_CODE = "__avrobridge.errors.registry.error.code"
 #: A message is cut here: headers are not the place for megabytes of text.
 _MAX_MESSAGE = 4000
 
@@ -24,11 +28,15 @@ class Failure:
     stage: str
     exception_class: str
     message: str
+    #: Confluent's error code, when a schema registry refused (e.g. 409 incompatible: 409,
+    #: read-only mode: 42205), or had no such schema (40403).
+    registry_error_code: int | None = None
 
     @classmethod
     def from_exception(cls, stage: str, exc: BaseException) -> Failure:
         kind = type(exc)
-        return cls(stage, f"{kind.__module__}.{kind.__qualname__}", str(exc))
+        code = exc.error_code if isinstance(exc, RegistryError) else None
+        return cls(stage, f"{kind.__module__}.{kind.__qualname__}", str(exc), code)
 
     @property
     def short_class(self) -> str:
@@ -58,4 +66,7 @@ def context_headers(
         ("exception.class.name", failure.exception_class),
         ("exception.message", message),
     ]
-    return [(_PREFIX + k, v.encode()) for k, v in pairs]
+    headers = [(_PREFIX + k, v.encode()) for k, v in pairs]
+    if failure.registry_error_code is not None:
+        headers.append((REGISTRY_ERROR_CODE, str(failure.registry_error_code).encode()))
+    return headers

@@ -61,6 +61,7 @@ class IdTranslator:
         self._lock = threading.Lock()
         self._forward: dict[tuple[int, str], int] = {}
         self._reverse: dict[int, int] = {}
+        self._by_guid: dict[tuple[str, str], int] = {}
         #: (subject, source version) -> the sink's version of the same schema
         self._versions: dict[tuple[str, int], int] = {}
 
@@ -76,6 +77,19 @@ class IdTranslator:
             sink_id = self._register(schema, sink_subject, f"schema id {source_id}", 0)
             self._forward[(source_id, sink_subject)] = sink_id
             self._reverse.setdefault(sink_id, source_id)
+            return sink_id
+
+    def translate_guid(self, guid: str, sink_subject: str) -> int:
+        """`translate` for a writer schema named by its GUID (magic-1 framing)."""
+        with self._lock:
+            cached = self._by_guid.get((guid, sink_subject))
+            if cached is not None:
+                return cached
+            schema = _ask(
+                "source", f"schema guid {guid}", lambda: self.source.get_schema_by_guid(guid)
+            )
+            sink_id = self._register(schema, sink_subject, f"schema guid {guid}", 0)
+            self._by_guid[(guid, sink_subject)] = sink_id
             return sink_id
 
     def source_id(self, sink_id: int) -> int | None:

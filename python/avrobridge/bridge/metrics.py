@@ -69,10 +69,29 @@ class BridgeMetrics:
             registry=r,
         )
         self.plans = Gauge("avrobridge_plans_cached", "Transcoding plans cached", registry=r)
+        self.ids_translated = Counter(
+            "avrobridge_ids_translated_records",
+            "Records produced with the sink registry's id for their source schema id",
+            ["source_id", "sink_id"],
+            registry=r,
+        )
         self.totals = Totals()
+        #: (source id, sink id) -> records
+        self._translations: Tally[tuple[str, int]] = Tally()
 
     def serve(self, port: int, host: str) -> None:
         start_http_server(port, addr=host, registry=self.registry)
+
+    def translated(self, source_id: str, sink_id: int, records: int) -> None:
+        self.ids_translated.labels(source_id, str(sink_id)).inc(records)
+        self._translations[(source_id, sink_id)] += records
+
+    def translations(self) -> list[dict[str, int | str]]:
+        """[{"source_id", "sink_id", "records"}] in source id order."""
+        return [
+            {"source_id": source, "sink_id": sink, "records": n}
+            for (source, sink), n in sorted(self._translations.items())
+        ]
 
     def retried(self, component: str) -> None:
         self.retries.labels(component).inc()

@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, TopicPartition
 from ..compat import check_compatibility, check_level
 from ..errors import AvroBridgeError
 from ..kafkalog import kafka_logger
-from .config import BridgeSettings, reveal
+from .config import BridgeSettings, KafkaSettings, reveal
 from .convert import Converter, Side
 from .retry import Backoff, KafkaGaveUp, retry_kafka
 from .schemas import SchemaSource
@@ -229,6 +229,9 @@ def version_plans(
     out = []
     for version in schemas.live_versions(subject):
         schema_id, number, writer = schemas.version(subject, version)
+        if side.copy:  # kept as it is: registered in the sink registry by the run
+            out.append(VersionPlan(subject, number, schema_id, readable=True))
+            continue
         pair = side.pair_for(writer)
         result = check_compatibility(pair.plan_reader, pair.writer)
         plan = VersionPlan(
@@ -274,8 +277,8 @@ def check_source_versions(
 # -- the whole plan --------------------------------------------------------------------------
 
 
-def _consumer(settings: BridgeSettings) -> Consumer:
-    k = settings.kafka
+def _consumer(settings: BridgeSettings, kafka: KafkaSettings | None = None) -> Consumer:
+    k = kafka or settings.kafka
     return Consumer(
         {
             **reveal(k.common),
@@ -344,9 +347,11 @@ def _sink(
     partitions = None if meta is None or meta.error is not None else len(meta.partitions)
     subject = converter.subject_for(side, topic)
     level = schemas.level(subject)
+    versions = schemas.live_versions(subject)
+    if side.copy:  # each writer schema is registered by the run (see the versions)
+        return SinkPlan(topic, partitions, subject, level, None, len(versions), compatible=True)
     text = side.sink_schema_text
     registered = schemas.lookup(subject, text)
-    versions = schemas.live_versions(subject)
     sink = SinkPlan(
         topic,
         partitions,
@@ -367,6 +372,8 @@ def _sink(
 
 def _target(settings: BridgeSettings, side: Side) -> str:
     v = settings.value
+    if side.copy:
+        return "none: a copy (writer schemas kept, registered in the sink registry)"
     source = (
         f"file {v.schema_file}"
         if v.schema_file is not None
@@ -376,11 +383,17 @@ def _target(settings: BridgeSettings, side: Side) -> str:
     return f"{kind} {side.target.name} ({source})" if side.target.name else f"{kind} ({source})"
 
 
-def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan:
-    """The plan of a run with `settings` (call after the start-up checks)."""
+def build_plan(
+    settings: BridgeSettings, schemas: SchemaSource, sink_schemas: SchemaSource | None = None
+) -> MigrationPlan:
+    """The plan of a run with `settings` (call after the start-up checks): writer versions
+    from the source registry (`schemas`), the sink subject in the sink registry."""
+    sink_schemas = sink_schemas or schemas
     # An export without a target writes each writer's schema: no versions to check.
-    converter = Converter(settings, schemas) if settings.value.configured else None
+    wanted = settings.value.configured or settings.value.mode == "copy"
+    converter = Converter(settings, schemas, sink_schemas) if wanted else None
     consumer = _consumer(settings)
+    sink_consumer = _consumer(settings, settings.sink_kafka) if settings.two_clusters else consumer
     try:
         if settings.source.pattern is not None:
             names = _kafka(
@@ -403,9 +416,9 @@ def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan
             sink = (
                 _sink(
                     settings,
-                    consumer,
+                    sink_consumer,
                     converter,
-                    schemas,
+                    sink_schemas,
                     converter.value,
                     converter.sink_topic(topic),
                 )
@@ -423,7 +436,7 @@ def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan
             if s is None:
                 continue
             if (
-                settings.sink.preserve_partitions
+                settings.sink.preserve_partitions is True
                 and s.partitions is not None
                 and partitions
                 and s.partitions < len(partitions)
@@ -442,6 +455,8 @@ def build_plan(settings: BridgeSettings, schemas: SchemaSource) -> MigrationPlan
             problems.append(f"no topic matches the source pattern {settings.source.pattern!r}")
     finally:
         consumer.close()
+        if sink_consumer is not consumer:
+            sink_consumer.close()
     target = _target(settings, converter.value) if converter else "each writer's own schema"
     directory = None if settings.sink.directory is None else str(settings.sink.directory)
     return MigrationPlan(target, plans, problems, directory)

@@ -33,10 +33,12 @@ from .durability import AtLeastOnce, Durability, ExactlyOnce
 from .emitter import Emitter
 from .files_source import FileSource
 from .metrics import BridgeMetrics
+from .offsets import OffsetStore
 from .plan import check_source_versions
 from .progress import Reporter, snapshot
 from .retry import Backoff, KafkaGaveUp, retry_kafka
 from .schemas import RegistryUnavailable, SchemaSource
+from .sinkoffsets import SinkTopicOffsets
 from .source import KafkaSource
 from .startup import check_kafka_settings, wait_until_reachable
 from .summary import Summary
@@ -68,6 +70,17 @@ class Bridge:
             settings.errors,
             on_retry=self.metrics.retried,
             stopping=self._stopping,
+        )
+        #: The sink registry ([sink.registry]); the source's when there is one registry.
+        self.sink_schemas = (
+            SchemaSource(
+                settings.sink_registry,
+                settings.errors,
+                on_retry=self.metrics.retried,
+                stopping=self._stopping,
+            )
+            if settings.two_registries
+            else self.schemas
         )
         self._install_signals = install_signal_handlers
         self.on_progress = on_progress
@@ -134,6 +147,31 @@ class Bridge:
                 "(allow them with value.allow_incompatible_versions):\n" + "\n".join(problems)
             )
 
+    def _store(self) -> OffsetStore | None:
+        """Exactly-once across two clusters keeps progress in the sink cluster (the
+        source group's offsets cannot join the sink's transaction); else the group's."""
+        s = self.settings
+        if not (self.exactly_once and s.sink_topic_offsets):
+            return None
+        store = SinkTopicOffsets(
+            clients.common_config(s.sink_kafka), s.delivery.offsets_topic, s.kafka.group_id
+        )
+        self._retrying("creating the offsets topic", lambda: store.ensure_topic(30))
+        return store
+
+    def _partition_count(self, side: str, topic: str) -> int | None:
+        """Partitions of a source or sink topic (preserve_partitions "auto")."""
+        client: Any = self._producer if side == "sink" else None
+        if client is None:
+            client = getattr(self._source, "consumer", None)
+        if client is None:
+            return None
+        listing = self._retrying(
+            "listing topics", functools.partial(client.list_topics, topic, timeout=10)
+        )
+        meta = listing.topics.get(topic)
+        return None if meta is None or meta.error is not None else len(meta.partitions)
+
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> Summary:
@@ -142,12 +180,16 @@ class Bridge:
         cpu = 0.0
         try:
             # The broker and the registry answer, or StartupError within the start-up timeout.
-            wait_until_reachable(self.settings, self.schemas.client, self._stopping)
+            wait_until_reachable(
+                self.settings, self.schemas.client, self._stopping, self.sink_schemas.client
+            )
             if self.settings.sink.directory is not None:
                 cpu_started = _cpu_seconds()
                 self._export()
                 return self._summary(_cpu_seconds() - cpu_started)
-            self.converter = Converter(self.settings, self.schemas)
+            self.converter = Converter(
+                self.settings, self.schemas, self.sink_schemas, self._partition_count
+            )
             self._producer = producer = Producer(self._producer_conf)
             source: KafkaSource | FileSource
             if self.settings.source.files:
@@ -155,9 +197,10 @@ class Bridge:
                     self.settings, self.converter, producer, self._producer_conf, self._retrying
                 )
             else:
-                self._check_source_versions()
+                if self.settings.value.mode != "copy":
+                    self._check_source_versions()
                 source = KafkaSource(
-                    self.settings, self._consumer_conf, self._retrying, self.metrics
+                    self.settings, self._consumer_conf, self._retrying, self.metrics, self._store()
                 )
             self._source = source
             interval = self.settings.delivery.commit_interval_ms / 1000
@@ -216,6 +259,7 @@ class Bridge:
             elapsed_s=t.elapsed,
             per_writer_schema=dict(t.per_writer_schema),
             cpu_s=cpu,
+            ids_translated=self.metrics.translations(),
         )
 
     def _signals(self) -> dict[int, Any]:
@@ -250,6 +294,7 @@ class Bridge:
                     durability.before_produce()
                     stop = emitter.emit(batch, msgs)
                     durability.track(batch.offsets)
+                    self._count_translations(batch.by_writer)
                     if stop is not None:
                         durability.commit(final=True)
                         raise stop
@@ -259,6 +304,15 @@ class Bridge:
                 durability.commit()
                 collector.collect()
             self._tick()
+
+    def _count_translations(self, by_writer: dict[Any, int]) -> None:
+        """Records per (source id -> sink id) of the values, for the summary and metrics."""
+        converter = self.converter
+        assert converter is not None
+        for ref, n in by_writer.items():
+            sink_id = converter.sink_id(converter.value, ref)
+            if sink_id is not None:
+                self.metrics.translated(str(ref), sink_id, n)
 
     def _tick(self) -> None:
         source = self._source

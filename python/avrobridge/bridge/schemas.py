@@ -103,6 +103,12 @@ class SchemaSource:
                 reason = f"registry answered {exc.http_status_code}: {exc.error_message}"
             except (TransportError, OSError) as exc:
                 reason = f"registry unreachable ({type(exc).__name__}: {exc})"
+            except RegistryUnavailable:
+                raise
+            except RegistryError as exc:  # raised by IdTranslator (idmap.py): no retries there
+                if exc.status is not None and exc.status < 500 and exc.status not in (408, 429):
+                    raise
+                reason = exc.message
             wait = None if self.stopping.is_set() else backoff.next_wait()
             if wait is None or self.stopping.is_set():
                 how = "stopped" if self.stopping.is_set() else "gave up"
@@ -121,6 +127,10 @@ class SchemaSource:
             if self.on_retry is not None:
                 self.on_retry("registry")
             self.stopping.wait(wait)
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """`fn()` (registry calls), retried as every call of this source is."""
+        return self._call(what, fn)
 
     def _resolve_references(self, registered: RegistrySchema, depth: int = 0) -> list[str]:
         """The texts of every schema `registered` refers to, dependencies first."""

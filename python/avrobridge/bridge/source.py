@@ -34,10 +34,13 @@ class KafkaSource:
         consumer_conf: dict[str, Any],
         retrying: Callable[[str, Callable[[], Any]], Any],
         metrics: BridgeMetrics,
+        store: OffsetStore | None = None,
     ) -> None:
         self.settings = settings
         self.consumer = Consumer(consumer_conf)
-        self.store: OffsetStore = GroupOffsets(self.consumer)
+        #: Where progress is committed and resumed from: the group's offsets, unless another
+        #: store (the sink cluster's offsets topic) is given.
+        self.store: OffsetStore = store or GroupOffsets(self.consumer)
         self._retrying = retrying
         self._metrics = metrics
         self._durability: Durability | None = None
@@ -59,7 +62,10 @@ class KafkaSource:
         topics = list(s.source.topics)
         if s.source.pattern is not None:
             topics.append("^" + s.source.pattern)
-        self.consumer.subscribe(topics, on_revoke=self._on_revoke, on_lost=self._on_lost)
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_lost}
+        if not isinstance(self.store, GroupOffsets):
+            callbacks["on_assign"] = self._on_assign
+        self.consumer.subscribe(topics, **callbacks)
 
     def _topics_now(self) -> list[str]:
         s = self.settings.source
@@ -107,6 +113,20 @@ class KafkaSource:
         consumer.assign(assign)
 
     # -- rebalances -----------------------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """With progress kept outside the group (the sink cluster's offsets topic): start
+        each partition where the store says (else where the group's offsets say)."""
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        committed = self._retrying(
+            "reading committed offsets",
+            lambda: self.store.committed(keys, self.settings.delivery.shutdown_timeout_s),
+        )
+        for tp in partitions:
+            offset = committed.get((tp.topic, tp.partition), -1)
+            if offset >= 0:
+                tp.offset = offset
+        consumer.assign(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Before partitions go to another instance: everything produced is made durable and

@@ -24,7 +24,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistry
 from .. import Schema
 from ..errors import AvroBridgeError, ConfigError
 from ..kafkalog import kafka_logger
-from .config import BridgeSettings, TargetSettings, reveal
+from .config import BridgeSettings, KafkaSettings, TargetSettings, reveal
 from .retry import Backoff
 from .schemas import TransportError
 from .transforms import apply_schema_transforms
@@ -74,6 +74,13 @@ def _target_schema(target: TargetSettings, key: str, label: Label) -> Schema | N
 def check_local(settings: BridgeSettings, label: Label = toml_key) -> None:
     """Reads and parses the target schema files and applies the schema transforms to them;
     raises ConfigError naming the setting (through `label`) and the file."""
+    if settings.value.mode == "copy":
+        changing = [t.type for t in settings.transforms if t.type not in ("filter", "route")]
+        if changing:
+            raise ConfigError(
+                f"transforms: {', '.join(changing)} change the schema, which value mode "
+                "'copy' keeps (only filter and route may be used; or give a target schema)"
+            )
     if settings.source.files:
         per_record = sorted(
             {t.type for t in settings.transforms if t.type in ("insert_metadata", "filter")}
@@ -173,7 +180,11 @@ def _probe_registry(
 
 
 def _probe_broker(
-    settings: BridgeSettings, deadline: float, stopping: threading.Event, probe: _Probe
+    settings: BridgeSettings,
+    kafka: KafkaSettings,
+    deadline: float,
+    stopping: threading.Event,
+    probe: _Probe,
 ) -> None:
     errors: list[str] = []
 
@@ -184,8 +195,8 @@ def _probe_broker(
 
     conf: dict[str, Any] = {
         "reconnect.backoff.max.ms": 1000,  # notice a broker that comes up within a second
-        **reveal(settings.kafka.common),
-        "bootstrap.servers": settings.kafka.bootstrap_servers,
+        **reveal(kafka.common),
+        "bootstrap.servers": kafka.bootstrap_servers,
         "logger": kafka_logger("avrobridge.kafka"),
         "error_cb": on_error,
     }
@@ -208,7 +219,7 @@ def _probe_broker(
             last_logged = time.monotonic()
             log.warning(
                 "waiting for the Kafka broker at %s: %s",
-                settings.kafka.bootstrap_servers,
+                kafka.bootstrap_servers,
                 probe.last_error,
             )
 
@@ -217,28 +228,61 @@ def wait_until_reachable(
     settings: BridgeSettings,
     registry: SchemaRegistryClient,
     stopping: threading.Event | None = None,
+    sink_registry: SchemaRegistryClient | None = None,
 ) -> None:
-    """Returns once the broker and the registry both answered; raises StartupError naming
-    those that did not within `errors.startup_timeout_s` (or before `stopping` was set)."""
+    """Returns once the brokers and the registries (the sink's too, when they are others)
+    all answered; raises StartupError naming those that did not within
+    `errors.startup_timeout_s` (or before `stopping` was set)."""
     stopping = stopping or threading.Event()
     started = time.monotonic()
     budget = settings.errors.startup_timeout_s
     deadline = started + budget
-    url = settings.registry.url
-    broker = _Probe(f"the Kafka broker at {settings.kafka.bootstrap_servers}")
-    schema_registry = _Probe(f"the schema registry at {url}")
-    thread = threading.Thread(
-        target=_probe_registry,
-        args=(registry, url, settings, deadline, stopping, schema_registry),
-        name="registry-probe",
-        daemon=True,
-    )
-    thread.start()
-    _probe_broker(settings, deadline, stopping, broker)
-    thread.join(max(deadline - time.monotonic(), 0.0) + settings.registry.timeout_s)
-    failed = [p.failure() for p in (broker, schema_registry) if not p.answered]
-    if schema_registry.refused is not None:
-        raise StartupError(f"the schema registry at {url} refused: {schema_registry.refused}")
+    clusters = [("the Kafka broker", settings.kafka)]
+    if settings.two_clusters:
+        clusters = [
+            ("the source Kafka broker", settings.kafka),
+            ("the sink Kafka broker", settings.sink_kafka),
+        ]
+    registries = [("the schema registry", registry, settings.registry)]
+    if sink_registry is not None and settings.two_registries:
+        registries = [
+            ("the source schema registry", registry, settings.registry),
+            ("the sink schema registry", sink_registry, settings.sink_registry),
+        ]
+    threads, probes = [], []
+    for what, client, conf in registries:
+        probe = _Probe(f"{what} at {conf.url}")
+        probes.append(probe)
+        threads.append(
+            threading.Thread(
+                target=_probe_registry,
+                args=(client, conf.url, settings, deadline, stopping, probe),
+                name="registry-probe",
+                daemon=True,
+            )
+        )
+    for what, kafka in clusters[1:]:
+        probe = _Probe(f"{what} at {kafka.bootstrap_servers}")
+        probes.append(probe)
+        threads.append(
+            threading.Thread(
+                target=_probe_broker,
+                args=(settings, kafka, deadline, stopping, probe),
+                name="broker-probe",
+                daemon=True,
+            )
+        )
+    for thread in threads:
+        thread.start()
+    what, kafka = clusters[0]
+    broker = _Probe(f"{what} at {kafka.bootstrap_servers}")
+    _probe_broker(settings, kafka, deadline, stopping, broker)
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0) + settings.registry.timeout_s)
+    failed = [p.failure() for p in (broker, *probes) if not p.answered]
+    for probe in probes:
+        if probe.refused is not None:
+            raise StartupError(f"{probe.what} refused: {probe.refused}")
     if not failed:
         return
     elapsed = time.monotonic() - started

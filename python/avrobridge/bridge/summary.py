@@ -16,6 +16,9 @@ class Summary:
     per_writer_schema: dict[str, int] = field(default_factory=dict)
     #: Process CPU time (user + sys, every thread) from the first record to the end.
     cpu_s: float = 0.0
+    #: Values per source schema id and the sink registry's id they were produced with:
+    #: [{"source_id", "sink_id", "records"}].
+    ids_translated: list[dict[str, int | str]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -36,4 +39,8 @@ class Summary:
         ]
         for writer, n in sorted(self.per_writer_schema.items()):
             out.append(f"  writer schema {writer}: {n:,}")
+        if self.ids_translated:
+            out.append("ids translated (source -> sink):")
+            for t in self.ids_translated:
+                out.append(f"  {t['source_id']} -> {t['sink_id']}: {t['records']:,}")
         return out

@@ -313,7 +313,7 @@ pub(crate) fn convert_batch<'py>(
                 body: bytes.get(*body_at..).unwrap_or_default(),
                 body_at: *body_at,
                 prefix: if spec.framing == Framing::Prefix {
-                    &e.value_frame
+                    frame_of(&plans, *plan, &e.value_frame)
                 } else {
                     &[]
                 },
@@ -333,7 +333,7 @@ pub(crate) fn convert_batch<'py>(
                     body: k.as_bytes().get(*body_at..).unwrap_or_default(),
                     body_at: *body_at,
                     prefix: if spec.framing == Framing::Prefix {
-                        &e.key_frame
+                        frame_of(&plans, *plan, &e.key_frame)
                     } else {
                         &[]
                     },
@@ -429,11 +429,12 @@ pub(crate) fn convert_batch<'py>(
                     Some(b) => b.into_any(),
                     None => rec.key.clone(),
                 };
-                let headers_out = sink_headers(py, spec, rec, entry, value_header, key_header)?;
+                let headers_out =
+                    sink_headers(py, spec, rec, entry, plans, value_header, key_header)?;
                 if kept.len() * KEEP_STRIDE <= produce.len() {
                     kept.push(value_out.clone().unbind());
                 }
-                let partition = if spec.preserve_partitions {
+                let partition = if entry.preserve.unwrap_or(spec.preserve_partitions) {
                     rec.partition
                 } else {
                     -1
@@ -521,6 +522,21 @@ pub(crate) fn convert_batch<'py>(
     })
 }
 
+/// The sink frame of a record converted with `plan`: the plan's own, else the topic's.
+fn frame_of<'a>(plans: &'a [PlanRef], plan: usize, topic_frame: &'a [u8]) -> &'a [u8] {
+    match plans.get(plan).and_then(|p| p.frame.as_deref()) {
+        Some(frame) => frame,
+        None => topic_frame,
+    }
+}
+
+fn side_frame<'a>(plans: &'a [PlanRef], side: &SideState, topic_frame: &'a [u8]) -> &'a [u8] {
+    match side {
+        SideState::Convert { plan, .. } => frame_of(plans, *plan, topic_frame),
+        _ => topic_frame,
+    }
+}
+
 /// The sink record's headers: the consumed ones, unless a converted side took its schema id
 /// from a header or writes it to one (then that header is replaced or removed).
 fn sink_headers<'py>(
@@ -528,6 +544,7 @@ fn sink_headers<'py>(
     spec: &PyBatchSpec,
     rec: &Record<'py>,
     entry: &TopicEntry<'py>,
+    plans: &[PlanRef],
     value_header: &str,
     key_header: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -566,10 +583,12 @@ fn sink_headers<'py>(
     }
     if to_header {
         if value_touched {
-            out.append((value_header, PyBytes::new(py, &entry.value_frame)))?;
+            let value = side_frame(plans, &rec.value_side, &entry.value_frame);
+            out.append((value_header, PyBytes::new(py, value)))?;
         }
         if key_touched {
-            out.append((key_header, PyBytes::new(py, &entry.key_frame)))?;
+            let key = side_frame(plans, &rec.key_side, &entry.key_frame);
+            out.append((key_header, PyBytes::new(py, key)))?;
         }
     }
     Ok(out.into_any())

@@ -27,6 +27,9 @@ pub(crate) struct PlanRef {
     pub writer: Arc<Schema>,
     /// The transcoder's `max_zero_byte_items`.
     pub limit: usize,
+    /// The sink frame of this writer's records, when the plan carries its own (a copy
+    /// between registries: each writer schema has its own sink id); else the topic's.
+    pub frame: Option<Vec<u8>>,
 }
 
 /// How one side of one record converts.
@@ -50,6 +53,8 @@ pub(crate) struct TopicEntry<'py> {
     pub value_frame: Vec<u8>,
     pub key_frame: Vec<u8>,
     pub dropped: bool,
+    /// Whether records keep their partition number (None: as the spec says).
+    pub preserve: Option<bool>,
 }
 
 pub(crate) struct Record<'py> {
@@ -129,19 +134,29 @@ impl Plans<'_, '_> {
                         Err(None)
                     }
                     Some(found) => {
-                        if let Ok(t) = found.cast::<PyTranscoder>() {
+                        // A Transcoder, or (Transcoder, sink frame).
+                        let (plan, frame) = match found.cast::<PyTuple>() {
+                            Ok(pair) if pair.len() == 2 => {
+                                let frame: Vec<u8> = pair.get_item(1)?.extract()?;
+                                (pair.get_item(0)?, Some(frame))
+                            }
+                            _ => (found.clone(), None),
+                        };
+                        if let Ok(t) = plan.cast::<PyTranscoder>() {
                             let t = t.get();
                             plans.push(PlanRef {
                                 plan: t.plan.clone(),
                                 writer: t.writer_schema.clone(),
                                 limit: t.max_zero_byte_items,
+                                frame,
                             });
                             Ok(plans.len() - 1)
                         } else if found.is_instance_of::<PyBaseException>() {
                             Err(Some(PyErr::from_value(found)))
                         } else {
                             return Err(PyTypeError::new_err(
-                                "plans map writer references to Transcoders or exceptions",
+                                "plans map writer references to Transcoders, (Transcoder, frame) pairs or \
+                                 exceptions",
                             ));
                         }
                     }
@@ -302,13 +317,20 @@ pub(crate) fn read<'py>(
                 Some(i) => i,
                 None => match topics.get_item(&topic)? {
                     Some(entry) => {
+                        // (sink, value frame, key frame, dropped[, preserve partitions])
+                        let entry = entry.cast_into::<PyTuple>()?;
+                        let preserve: Option<bool> = match entry.len() {
+                            5 => Some(entry.get_item(4)?.extract()?),
+                            _ => None,
+                        };
                         let (sink, value_frame, key_frame, dropped): (
                             Bound<'py, PyString>,
                             Vec<u8>,
                             Option<Vec<u8>>,
                             bool,
-                        ) = entry.extract()?;
+                        ) = entry.get_slice(0, 4).extract()?;
                         entries.push(TopicEntry {
+                            preserve,
                             text: text.to_owned(),
                             name: topic.clone(),
                             sink,
