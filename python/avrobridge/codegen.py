@@ -42,19 +42,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._avro_rules import decimal_params, latin1, max_fixed_decimal_digits
+from ._backend import Schema
+from ._backend import decode as _decode
+from ._backend import encode as _encode
 from .errors import SchemaError
-
-if TYPE_CHECKING:  # the stubs of the native module type the backend-neutral names
-    from ._native import Schema
-    from ._native import decode as _decode
-    from ._native import encode as _encode
-else:
-    from . import Schema
-    from . import decode as _decode
-    from . import encode as _encode
 
 #: What the codec takes as a schema.
 SchemaLike = Schema | str | dict[str, Any] | list[Any]

@@ -31,8 +31,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from . import Schema
 from ._avro_rules import decimal_params, max_fixed_decimal_digits
+from ._backend import Schema
 
 __all__ = ["DataGenerator", "generate"]
 

@@ -40,7 +40,7 @@ import struct
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from confluent_kafka.schema_registry import (
     RegisteredSchema,
@@ -69,25 +69,19 @@ from confluent_kafka.serialization import (
     SerializerBuilder,
 )
 
-if TYPE_CHECKING:  # the stubs of the native module type the backend-neutral names
-    from ._native import Schema, Transcoder
-    from ._native import decode as _decode
-    from ._native import encode as _encode
-else:
-    from . import Schema, Transcoder
-    from . import decode as _decode
-    from . import encode as _encode
-from . import DEFAULT_MAX_ZERO_BYTE_ITEMS
+from ._backend import DEFAULT_MAX_ZERO_BYTE_ITEMS, Schema, Transcoder
+from ._backend import decode as _decode
+from ._backend import encode as _encode
 from .errors import (
     AvroBridgeError,
     ConfigError,
+    DataError,
     DecodeError,
     EncodeError,
     FramingError,
     RegistryError,
     SchemaError,
     SchemaResolutionError,
-    _DataError,
 )
 
 __all__ = [
@@ -118,7 +112,7 @@ _MISSING: Any = object()
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-E = TypeVar("E", bound=_DataError)
+E = TypeVar("E", bound=DataError)
 
 
 # --------------------------------------------------------------------------------------

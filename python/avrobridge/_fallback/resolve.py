@@ -27,11 +27,11 @@ from .schema import (
     DECIMAL_BYTES,
     DECIMAL_FIXED,
     MAX_DEFAULT_DEPTH,
+    DefaultError,
     Node,
+    expected,
     json_integer,
 )
-from .schema import _DefaultError as DefaultError
-from .schema import _expected as expected
 
 __all__ = [
     "BranchTarget",

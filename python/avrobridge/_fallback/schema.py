@@ -854,7 +854,7 @@ def _finish(parser: _Parser, root: Node, validate_defaults: bool) -> ParsedSchem
     for pending in parser.defaults:
         try:
             value = _default_value(pending.field.node, pending.value, 0)
-        except _DefaultError as e:
+        except DefaultError as e:
             problem = f"invalid default for field '{pending.field.name}': {e}"
         else:
             pending.field.has_usable_default = True
@@ -880,11 +880,11 @@ def parse_schema_text(
 # --- defaults -----------------------------------------------------------------------------
 
 
-class _DefaultError(Exception):
-    pass
+class DefaultError(Exception):
+    """A default that does not fit its type; the callers turn it into a SchemaError."""
 
 
-def _expected(what: str, got: Any) -> _DefaultError:
+def expected(what: str, got: Any) -> DefaultError:
     if isinstance(got, str) and len(got.encode("utf-8")) > 40:
         shown = f"a string of {len(got.encode('utf-8'))} bytes"
     else:
@@ -892,7 +892,7 @@ def _expected(what: str, got: Any) -> _DefaultError:
         if len(shown) > 40:
             # Rust cuts the JSON text after 40 characters (Unicode scalar values).
             shown = shown[:40] + "…"
-    return _DefaultError(f"expected {what}, got {shown}")
+    return DefaultError(f"expected {what}, got {shown}")
 
 
 def json_integer(value: Any) -> int | None:
@@ -910,20 +910,20 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
     takes it: unions as ``(branch name, value)`` with the FIRST branch the default matches,
     bytes/fixed as bytes, records with every field."""
     if depth > MAX_DEFAULT_DEPTH:
-        raise _DefaultError("default nested too deeply")
+        raise DefaultError("default nested too deeply")
     op = node.op
     if op == NULL:
         if value is None:
             return None
-        raise _expected("null", value)
+        raise expected("null", value)
     if op == BOOLEAN:
         if isinstance(value, bool):
             return value
-        raise _expected("a boolean", value)
+        raise expected("a boolean", value)
     if op in (INT, DATE, TIME_MILLIS):
         v = json_integer(value)
         if v is None or not -(1 << 31) <= v < (1 << 31):
-            raise _expected("an int (32-bit integer)", value)
+            raise expected("an int (32-bit integer)", value)
         return v
     if op in (
         LONG,
@@ -935,26 +935,26 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
     ):
         v = json_integer(value)
         if v is None:
-            raise _expected("a long (64-bit integer)", value)
+            raise expected("a long (64-bit integer)", value)
         return v
     if op in (FLOAT, DOUBLE):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        raise _expected("a number", value)
+        raise expected("a number", value)
     if op in (BYTES, DECIMAL_BYTES):
         b = latin1(value)
         if b is None:
-            raise _expected("a string of code points 0-255 (bytes)", value)
+            raise expected("a string of code points 0-255 (bytes)", value)
         return b
     if op in (STRING, UUID_STRING):
         if isinstance(value, str):
             return value
-        raise _expected("a string", value)
+        raise expected("a string", value)
     if op in (FIXED, DECIMAL_FIXED):
         b = latin1(value)
         if b is None or len(b) != node.size:
             assert node.name is not None
-            raise _expected(
+            raise expected(
                 f"a string of {node.size} code points 0-255 (fixed '{node.name.fullname}')", value
             )
         return b
@@ -962,31 +962,31 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
         if isinstance(value, str) and value in node.symbols:
             return value
         assert node.name is not None
-        raise _expected(f"a symbol of enum '{node.name.fullname}'", value)
+        raise expected(f"a symbol of enum '{node.name.fullname}'", value)
     if op == ARRAY:
         if not isinstance(value, list):
-            raise _expected("an array", value)
+            raise expected("an array", value)
         out: list[Any] = []
         for i, v in enumerate(value):
             try:
                 out.append(_default_value(node.items, v, depth + 1))
-            except _DefaultError as e:
-                raise _DefaultError(f"item {i}: {e}") from None
+            except DefaultError as e:
+                raise DefaultError(f"item {i}: {e}") from None
         return out
     if op == MAP:
         if not isinstance(value, dict):
-            raise _expected("an object (map)", value)
+            raise expected("an object (map)", value)
         entries: dict[str, Any] = {}
         for k, v in value.items():
             try:
                 entries[k] = _default_value(node.values, v, depth + 1)
-            except _DefaultError as e:
-                raise _DefaultError(f"key '{k}': {e}") from None
+            except DefaultError as e:
+                raise DefaultError(f"key '{k}': {e}") from None
         return entries
     if op == RECORD:
         assert node.name is not None
         if not isinstance(value, dict):
-            raise _expected(f"an object (record '{node.name.fullname}')", value)
+            raise expected(f"an object (record '{node.name.fullname}')", value)
         record: dict[str, Any] = {}
         for field in node.fields:
             if field.name in value:
@@ -994,22 +994,22 @@ def _default_value(node: Node, value: Any, depth: int) -> Any:
             elif field.has_default:
                 v = field.default
             else:
-                raise _DefaultError(
+                raise DefaultError(
                     f"record '{node.name.fullname}' default lacks field '{field.name}'"
                 )
             try:
                 record[field.name] = _default_value(field.node, v, depth + 1)
-            except _DefaultError as e:
-                raise _DefaultError(f"field '{field.name}': {e}") from None
+            except DefaultError as e:
+                raise DefaultError(f"field '{field.name}': {e}") from None
         return record
     # UNION: Avro 1.12 lets a default match any branch; the first match encodes it.
     for branch in node.branches:
         try:
             return (fastavro_branch_name(branch), _default_value(branch, value, depth + 1))
-        except _DefaultError:
+        except DefaultError:
             continue
     names = ", ".join(b.branch_name for b in node.branches)
-    raise _expected(f"a value of one of the union's branches [{names}]", value)
+    raise expected(f"a value of one of the union's branches [{names}]", value)
 
 
 # --- canonical form and fingerprints -----------------------------------------------------

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .. import Schema
+from .._backend import Schema
 from .errors import RestError
 from .records import Reference, SchemaValue
 from .schema_text import MAX_DEPTH, json_depth, render

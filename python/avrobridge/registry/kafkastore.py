@@ -59,8 +59,8 @@ from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports i
 
 from ..errors import ConfigError
 from ..kafkalog import CollapsedLog, kafka_logger
+from .logstore import AppliedTracker, Apply, LogRecord, NotLeaderError, StoreError
 from .records import KeyType, decode_key, decode_value
-from .store import Apply, LogRecord, NotLeaderError, StoreError, _AppliedTracker
 
 __all__ = ["KafkaStore", "KafkaStoreConfig", "Leader"]
 
@@ -203,7 +203,7 @@ class KafkaStore:
         self.config = config
         self.instance_id = uuid.uuid4().hex
         self.advertise_url: str | None = None
-        self._tracker = _AppliedTracker()
+        self._tracker = AppliedTracker()
         self._cond = threading.Condition()
         # Guarded by _cond:
         self._positions: dict[str, int] = {}  # topic -> offsets below this are consumed
