@@ -27,6 +27,7 @@ _INTERNAL_SIGNALS = {
     "avrobridge._fallback.wirecheck.PythonFailure",
     "avrobridge._fallback.wirecheck.WireError",
     "avrobridge.bench.impls.Unsupported",
+    "avrobridge.codegen.conversions.NoDefault",
     "avrobridge.bridge.retry.KafkaGaveUp",
 }
 
