@@ -9,10 +9,10 @@ import pkgutil
 import pytest
 
 import avrobridge
-from avrobridge.bench.report import PlotUnavailable
-from avrobridge.bench.runner import CheckFailed
+from avrobridge.bench.suite import CheckFailed
+from avrobridge.bench.tables import PlotUnavailable
 from avrobridge.errors import AvroBridgeError, DataError, DecodeError, EncodeError
-from avrobridge.registry.errors import RestError
+from avrobridge.registry.rest_errors import RestError
 from avrobridge.registry.store import NotLeaderError, StoreError
 from avrobridge.schemas_commands import CommandError, UsageError
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .cli import add_bench_command, bench_command
 from .options import BenchError, BenchOptions
 from .results import BenchReport, Measurement
-from .runner import run_bench
+from .suite import run_bench
 
 __all__ = [
     "BenchError",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._backend import Schema
-from .errors import RestError
 from .records import Reference, SchemaValue
+from .rest_errors import RestError
 from .schema_text import MAX_DEPTH, json_depth, render
 from .state import RegistryState
 
