@@ -15,6 +15,7 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import fastavro
 
+from .. import framing
 from ..errors import DecodeError, EncodeError, FramingError, SchemaResolutionError
 from . import codec, compat, resolve, transcode, wirecheck
 from . import schema as _s
@@ -534,29 +535,6 @@ def _u32(value: Any) -> int:
     return v
 
 
-_HEADER_LEN: Final = 5
-
-
-def _split_frame(frame: bytes) -> tuple[int, bytes]:
-    """A Confluent-framed record -> (schema id, body) (``framing::split``)."""
-    if len(frame) >= _HEADER_LEN and frame[0] == 0:
-        return int.from_bytes(frame[1:_HEADER_LEN], "big"), frame[_HEADER_LEN:]
-    if not frame:
-        raise _Framing("empty record: not in the Confluent wire format")
-    if frame[0] != 0:
-        raise _Framing(
-            f"unknown magic byte {frame[0]}: not in the Confluent wire format "
-            "(magic byte 0 + 4-byte schema id)"
-        )
-    raise _Framing(f"record of {len(frame)} bytes is shorter than the 5-byte Confluent header")
-
-
-class _Framing(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 BatchResult = tuple[list[bytes | None], list[tuple[int, Exception]]]
 
 
@@ -669,25 +647,25 @@ class Transcoder:
         out_id = _u32(schema_id)
         expected = None if expected_writer_id is None else _u32(expected_writer_id)
         inputs = _items(items)
-        header = b"\x00" + out_id.to_bytes(4, "big")
+        header = framing.prefix(out_id)
         budget = wirecheck.ItemBudget(self._limit)
         outputs: list[bytes | None] = []
         errors: list[tuple[int, Exception]] = []
         for index, item in enumerate(inputs):
             try:
-                writer_id, body = _split_frame(item)
+                writer_id, body = framing.split(item)
                 if expected is not None and writer_id != expected:
-                    raise _Framing(
+                    raise FramingError(
                         f"record has schema id {writer_id}, this transcoder reads schema id "
                         f"{expected}"
                     )
                 outputs.append(header + self._run(body, budget))
-            except _Framing as exc:
+            except FramingError as exc:
                 errors.append((index, FramingError(exc.message, 0, None, index)))
                 outputs.append(None)
             except wirecheck.WireError as exc:
                 # Offsets in framed records count the 5-byte header too.
-                exc.offset += _HEADER_LEN
+                exc.offset += framing.HEADER_LEN
                 errors.append((index, decode_error(exc, index)))
                 outputs.append(None)
             except Exception as exc:

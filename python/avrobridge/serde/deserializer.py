@@ -27,6 +27,7 @@ from confluent_kafka.serialization import (
     SerializationError,
 )
 
+from .. import framing
 from .._backend import DEFAULT_MAX_ZERO_BYTE_ITEMS, Schema, Transcoder
 from .._backend import decode as _decode
 from ..errors import (
@@ -51,9 +52,6 @@ from .registry_schemas import (
     pop_bool,
     refuse_rules,
 )
-
-_KEY_SCHEMA_ID = "__key_schema_id"
-_VALUE_SCHEMA_ID = "__value_schema_id"
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -284,10 +282,10 @@ class AvroDeserializer(SubjectMixin, BaseDeserializer):
         if deserializer is dual_schema_id_deserializer:
             header = _schema_id_header(ctx)
             if header is not None:
-                return _id_bytes(header, "the schema id header"), data
-            return _id_bytes(data, "the message"), data[5 if data[0] == 0 else 17 :]
-        if deserializer is prefix_schema_id_deserializer:
-            return _id_bytes(data, "the message"), data[5 if data[0] == 0 else 17 :]
+                return framing.ref_bytes(header, "the schema id header", FramingFailure)[0], data
+        if deserializer in (dual_schema_id_deserializer, prefix_schema_id_deserializer):
+            id_bytes, body_at = framing.ref_bytes(data, "the message", FramingFailure)
+            return id_bytes, data[body_at:]
         schema_id = SchemaId(AVRO)
         try:
             payload = deserializer(data, ctx, schema_id)
@@ -375,39 +373,12 @@ class AvroDeserializer(SubjectMixin, BaseDeserializer):
 
 
 def _schema_id_header(ctx: SerializationContext | None) -> bytes | None:
-    if ctx is None or not ctx.headers:
+    if ctx is None:
         return None
-    name = _KEY_SCHEMA_ID if ctx.field == "key" else _VALUE_SCHEMA_ID
-    headers = ctx.headers
-    if isinstance(headers, dict):
-        value = headers.get(name)
-    else:
-        value = None
-        for header in headers:
-            if header[0] == name:
-                value = header[1]
-                break
+    name = framing.KEY_SCHEMA_ID_HEADER if ctx.field == "key" else framing.VALUE_SCHEMA_ID_HEADER
+    value = framing.header_value(ctx.headers, name)
     if value is None:
         return None
     if isinstance(value, str):
         return value.encode()
     return bytes(value)
-
-
-def _id_bytes(framed: bytes, what: str) -> bytes:
-    """The 4 id bytes (magic 0) or the 16 GUID bytes (magic 1) at the start of ``framed``."""
-    if framed[:1] == b"\x00" and len(framed) >= 5:
-        return framed[1:5]
-    if framed[:1] == b"\x01" and len(framed) >= 17:
-        return framed[1:17]
-    if framed[:1] in (b"\x00", b"\x01"):
-        raise FramingFailure(
-            f"{what} ends inside its schema id ({len(framed)} bytes): it was not produced with "
-            "a Confluent Schema Registry serializer"
-        )
-    if not framed:
-        raise FramingFailure(f"{what} is empty: it was not produced with a Confluent serializer")
-    raise FramingFailure(
-        f"Invalid magic byte {framed[0]} in {what}: it was not produced with a Confluent "
-        "Schema Registry serializer"
-    )
