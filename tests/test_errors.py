@@ -28,6 +28,7 @@ _INTERNAL_SIGNALS = {
     "avrobridge._fallback.wirecheck.WireError",
     "avrobridge.bench.impls.Unsupported",
     "avrobridge.codegen.conversions.NoDefault",
+    "avrobridge.datagen.unions.Unencodable",
     "avrobridge.bridge.retry.KafkaGaveUp",
 }
 
