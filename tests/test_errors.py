@@ -19,7 +19,7 @@ from avrobridge.schemas_commands import CommandError, UsageError
 # Signals raised and caught inside one module (or its package), never let out: they carry
 # no message for a user and are turned into one of the hierarchy's classes where caught.
 _INTERNAL_SIGNALS = {
-    "avrobridge._fallback.codec.EncodeFailure",
+    "avrobridge._fallback.codec_objects.EncodeFailure",
     "avrobridge._fallback.container_blocks.Fail",
     "avrobridge._fallback.container_codecs.Corrupt",
     "avrobridge._fallback.container_codecs.TooLarge",

@@ -10,7 +10,7 @@ from typing import Any, final
 from .. import framing
 from ..errors import FramingError
 from . import wirecheck
-from .api import decode_error
+from .exceptions import decode_error
 
 VALUE_CONVERTER = "VALUE_CONVERTER"
 KEY_CONVERTER = "KEY_CONVERTER"

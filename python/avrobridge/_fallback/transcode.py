@@ -14,7 +14,8 @@ import struct
 from typing import Final
 
 from . import wirecheck as _w
-from .resolve import (
+from .default_bytes import write_long
+from .resolve_plan import (
     ARRAY,
     BYTES_AS_STRING,
     COPY,
@@ -38,7 +39,6 @@ from .resolve import (
     STEP_SKIP,
     WRITER_UNION,
     Plan,
-    write_long,
 )
 from .schema import Node
 from .wirecheck import MAX_DEPTH, WireError
