@@ -10,6 +10,7 @@ from typing import Any, final
 from .. import framing
 from ..errors import FramingError
 from . import wirecheck
+from .default_bytes import write_long
 from .exceptions import decode_error
 
 VALUE_CONVERTER = "VALUE_CONVERTER"
@@ -107,28 +108,19 @@ def _locate(
     return ref, body_at, False
 
 
-def _zigzag(value: int) -> bytes:
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 def _metadata(spec: BatchSpec, topic: str, partition: int, offset: int, timestamp: int) -> bytes:
-    out = b""
+    out = bytearray()
     if spec.metadata[0]:
         encoded = topic.encode()
-        out += _zigzag(len(encoded)) + encoded
+        write_long(out, len(encoded))
+        out += encoded
     if spec.metadata[1]:
-        out += _zigzag(partition)
+        write_long(out, partition)
     if spec.metadata[2]:
-        out += _zigzag(offset)
+        write_long(out, offset)
     if spec.metadata[3]:
-        out += _zigzag(timestamp)
-    return out
+        write_long(out, timestamp)
+    return bytes(out)
 
 
 def _side(
