@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .errors import ConfigError
@@ -39,3 +40,44 @@ def _select(choice: str) -> tuple[str, ModuleType]:
 
 
 BACKEND, impl = _select(os.environ.get("AVROBRIDGE_BACKEND", "auto").strip().lower() or "auto")
+
+# The codec's names, typed by the native stubs whichever backend is active: internal modules
+# import them from here (never from the package façade, which re-exports them).
+if TYPE_CHECKING:
+    from ._native import (
+        DEFAULT_MAX_ZERO_BYTE_ITEMS,
+        ContainerReader,
+        ContainerWriter,
+        Schema,
+        Transcoder,
+        decode,
+        decode_many,
+        encode,
+        encode_many,
+    )
+else:
+    Schema = impl.Schema
+    encode = impl.encode
+    decode = impl.decode
+    encode_many = impl.encode_many
+    decode_many = impl.decode_many
+    Transcoder = impl.Transcoder
+    ContainerReader = impl.ContainerReader
+    ContainerWriter = impl.ContainerWriter
+    #: How many items that take no bytes (null, empty records, fixed of size 0) one decode or
+    #: transcode call may read in total; raise it with ``max_zero_byte_items=``.
+    DEFAULT_MAX_ZERO_BYTE_ITEMS = impl.DEFAULT_MAX_ZERO_BYTE_ITEMS
+
+__all__ = [
+    "BACKEND",
+    "DEFAULT_MAX_ZERO_BYTE_ITEMS",
+    "ContainerReader",
+    "ContainerWriter",
+    "Schema",
+    "Transcoder",
+    "decode",
+    "decode_many",
+    "encode",
+    "encode_many",
+    "impl",
+]

@@ -16,7 +16,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from . import Schema, decode, encode
+from ._backend import Schema, decode, encode
 from .data import schema_text
 from .kafkalog import kafka_logger
 

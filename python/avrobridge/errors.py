@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "ContainerError",
     "ContainerIOError",
+    "DataError",
     "DecodeError",
     "EncodeError",
     "FramingError",
@@ -49,8 +50,9 @@ class SchemaResolutionError(AvroBridgeError, ValueError):
         self.messages: list[str] = list(messages or [])
 
 
-class _DataError(AvroBridgeError, ValueError):
-    """Shared shape of decode/encode errors: where in the data, and which batch item."""
+class DataError(AvroBridgeError, ValueError):
+    """A decode or encode error: where in the data, and which batch item (the base of
+    :class:`DecodeError` and :class:`EncodeError`)."""
 
     def __init__(
         self,
@@ -67,7 +69,7 @@ class _DataError(AvroBridgeError, ValueError):
         # Filled by the *_many functions when they raise: every result of the batch
         # (None where an item failed) and every (index, error) pair.
         self.results: list[object] | None = None
-        self.errors: list[tuple[int, _DataError]] = []
+        self.errors: list[tuple[int, DataError]] = []
 
     def __str__(self) -> str:
         if self.index is None:
@@ -78,11 +80,11 @@ class _DataError(AvroBridgeError, ValueError):
         return (type(self), (self.message, self.offset, self.path, self.index))
 
 
-class DecodeError(_DataError):
+class DecodeError(DataError):
     """Bytes are not a valid Avro encoding of the schema (``offset`` is the byte offset)."""
 
 
-class EncodeError(_DataError):
+class EncodeError(DataError):
     """A Python value cannot be encoded with the schema (``path`` names the field)."""
 
 

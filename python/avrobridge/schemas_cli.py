@@ -26,12 +26,9 @@ from typing import Any
 
 from .cliparser import EXIT_STATUS_HELP, EXIT_USAGE
 from .schemas_copy_cli import add_copy_command
+from .schemas_env import DEFAULT_URL, ENV_PASSWORD, ENV_URL
 
-__all__ = ["DEFAULT_URL", "ENV_PASSWORD", "ENV_URL", "add_schemas_commands"]
-
-ENV_URL = "AVROBRIDGE_REGISTRY_URL"
-ENV_PASSWORD = "AVROBRIDGE_REGISTRY_PASSWORD"
-DEFAULT_URL = "http://127.0.0.1:8081"
+__all__ = ["add_schemas_commands"]
 LEVELS = (
     "NONE",
     "BACKWARD",

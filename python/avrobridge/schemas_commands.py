@@ -27,8 +27,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .cliparser import EXIT_FAILED, EXIT_USAGE
+from .errors import AvroBridgeError
 from .registry_client import without_credentials as _without_credentials
-from .schemas_cli import DEFAULT_URL, ENV_PASSWORD, ENV_URL
+from .schemas_env import DEFAULT_URL, ENV_PASSWORD, ENV_URL
 
 # confluent-kafka's client uses httpx2 on Python >= 3.10 (httpx before): its network errors
 # are those packages' exceptions, not ours.
@@ -45,7 +46,7 @@ except ImportError:  # pragma: no cover - older confluent-kafka
 Handler = Callable[["Session", argparse.Namespace], int]
 
 
-class CommandError(Exception):
+class CommandError(AvroBridgeError):
     """Ends the command with one line on stderr and exit code 1."""
 
     status = EXIT_FAILED

@@ -7,6 +7,7 @@ pub mod compat;
 pub mod container;
 pub mod error;
 pub mod framing;
+pub mod logical;
 pub mod matching;
 pub mod resolve;
 pub mod schema;

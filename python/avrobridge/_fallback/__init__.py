@@ -13,21 +13,13 @@ as ``rust/src/container/`` does (fastavro reads and writes the records).
 from __future__ import annotations
 
 from .._version import __version__
-from .api import (
-    DEFAULT_MAX_ZERO_BYTE_ITEMS,
-    Schema,
-    Transcoder,
-    _schema_from_parts,
-    decode,
-    decode_many,
-    encode,
-    encode_many,
-    reader_writer_incompatibilities,
-)
+from .api import decode, decode_many, encode, encode_many
 from .batch import BatchSpec, ConvertedBatch, convert_batch
 from .container_codecs import _compress, _decompress
 from .container_read import ContainerReader
 from .container_write import ContainerWriter
+from .schema_api import DEFAULT_MAX_ZERO_BYTE_ITEMS, Schema, _schema_from_parts
+from .transcoder_api import Transcoder, reader_writer_incompatibilities
 
 __all__ = [
     "DEFAULT_MAX_ZERO_BYTE_ITEMS",

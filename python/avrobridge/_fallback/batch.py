@@ -4,20 +4,17 @@ this backend's Transcoder."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from .. import framing
 from ..errors import FramingError
 from . import wirecheck
-from .api import decode_error
+from .default_bytes import write_long
+from .exceptions import decode_error
 
 VALUE_CONVERTER = "VALUE_CONVERTER"
 KEY_CONVERTER = "KEY_CONVERTER"
-_VALUE_HEADER = "__value_schema_id"
-_KEY_HEADER = "__key_schema_id"
-
-Ref = int | str
 
 
 @final
@@ -71,9 +68,9 @@ class ConvertedBatch:
     filtered: int = 0
     records_by_topic: dict[str, int] = field(default_factory=dict)
     out_by_topic: dict[str, int] = field(default_factory=dict)
-    by_writer: dict[Ref, int] = field(default_factory=dict)
-    missing_value_refs: list[Ref] = field(default_factory=list)
-    missing_key_refs: list[Ref] = field(default_factory=list)
+    by_writer: dict[framing.SchemaRef, int] = field(default_factory=dict)
+    missing_value_refs: list[framing.SchemaRef] = field(default_factory=list)
+    missing_key_refs: list[framing.SchemaRef] = field(default_factory=list)
     missing_topics: list[str] = field(default_factory=list)
     complete: bool = True
 
@@ -91,26 +88,6 @@ class ConvertedBatch:
 ConvertedBatch.__module__ = "avrobridge._fallback"
 
 
-class _Framing(Exception):
-    pass
-
-
-def _parse_ref(data: bytes, what: str) -> tuple[Ref, int]:
-    if not data:
-        raise _Framing(f"{what} is empty: no Confluent schema id")
-    magic = data[0]
-    if magic == 0 and len(data) >= 5:
-        return int.from_bytes(data[1:5], "big"), 5
-    if magic == 1 and len(data) >= 17:
-        return str(uuid.UUID(bytes=bytes(data[1:17]))), 17
-    if magic in (0, 1):
-        raise _Framing(f"{what} of {len(data)} bytes is shorter than its Confluent header")
-    raise _Framing(
-        f"{what} has unknown magic byte {magic}: not in the Confluent wire format "
-        "(magic 0 + 4-byte schema id, or magic 1 + 16-byte GUID)"
-    )
-
-
 def _header(headers: list[Any] | None, name: str) -> Any:
     for pair in headers or ():
         if isinstance(pair, tuple) and len(pair) >= 2 and pair[0] == name:
@@ -120,39 +97,30 @@ def _header(headers: list[Any] | None, name: str) -> Any:
 
 def _locate(
     payload: bytes, headers: list[Any] | None, name: str, what: str
-) -> tuple[Ref, int, bool]:
+) -> tuple[framing.SchemaRef, int, bool]:
     found = _header(headers, name)
     if found is not None:
         if not isinstance(found, bytes):
-            raise _Framing(f"header {name} is not bytes: no Confluent schema id")
-        ref, _ = _parse_ref(found, f"header {name}")
+            raise FramingError(f"header {name} is not bytes: no Confluent schema id", 0)
+        ref, _ = framing.parse_ref(found, f"header {name}")
         return ref, 0, True
-    ref, body_at = _parse_ref(payload, what)
+    ref, body_at = framing.parse_ref(payload, what)
     return ref, body_at, False
 
 
-def _zigzag(value: int) -> bytes:
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 def _metadata(spec: BatchSpec, topic: str, partition: int, offset: int, timestamp: int) -> bytes:
-    out = b""
+    out = bytearray()
     if spec.metadata[0]:
         encoded = topic.encode()
-        out += _zigzag(len(encoded)) + encoded
+        write_long(out, len(encoded))
+        out += encoded
     if spec.metadata[1]:
-        out += _zigzag(partition)
+        write_long(out, partition)
     if spec.metadata[2]:
-        out += _zigzag(offset)
+        write_long(out, offset)
     if spec.metadata[3]:
-        out += _zigzag(timestamp)
-    return out
+        write_long(out, timestamp)
+    return bytes(out)
 
 
 def _side(
@@ -161,7 +129,7 @@ def _side(
     header_name: str,
     what: str,
     plans: dict[Any, Any],
-    missing: list[Ref],
+    missing: list[framing.SchemaRef],
 ) -> tuple[str, Any]:
     """("null", None), ("convert", (transcoder, body_at, from_header, ref, frame)) or
     ("failed", exception); a missing plan is recorded and reads as null."""
@@ -169,8 +137,8 @@ def _side(
         return "null", None
     try:
         ref, body_at, from_header = _locate(payload, headers, header_name, what)
-    except _Framing as exc:
-        return "failed", FramingError(str(exc), 0, None, None)
+    except FramingError as exc:
+        return "failed", exc
     plan = plans.get(ref)
     if plan is None:
         if ref not in missing:
@@ -208,8 +176,8 @@ def convert_batch(
     if spec.transcode_keys and key_plans is None:
         raise ValueError("transcode_keys needs key_plans")
     events: list[tuple[int, Any]] = []
-    missing_values: list[Ref] = []
-    missing_keys: list[Ref] = []
+    missing_values: list[framing.SchemaRef] = []
+    missing_keys: list[framing.SchemaRef] = []
     missing_topics: list[str] = []
     prepared = []
     for index, m in enumerate(messages):
@@ -237,7 +205,9 @@ def convert_batch(
         value_side: tuple[str, Any] = ("null", None)
         key_side: tuple[str, Any] = ("null", None)
         if not filtered:
-            value_side = _side(value, headers, _VALUE_HEADER, "value", value_plans, missing_values)
+            value_side = _side(
+                value, headers, framing.VALUE_SCHEMA_ID_HEADER, "value", value_plans, missing_values
+            )
             if spec.transcode_keys and key is not None:
                 if not isinstance(key, bytes):
                     key_side = (
@@ -246,7 +216,12 @@ def convert_batch(
                     )
                 else:
                     key_side = _side(
-                        key, headers, _KEY_HEADER, "key", key_plans or {}, missing_keys
+                        key,
+                        headers,
+                        framing.KEY_SCHEMA_ID_HEADER,
+                        "key",
+                        key_plans or {},
+                        missing_keys,
                     )
         prepared.append(
             (
@@ -390,12 +365,15 @@ def _sink_headers(
         for h in headers or []
         if not (
             isinstance(h, tuple)
-            and ((value_touched and h[0] == _VALUE_HEADER) or (key_touched and h[0] == _KEY_HEADER))
+            and (
+                (value_touched and h[0] == framing.VALUE_SCHEMA_ID_HEADER)
+                or (key_touched and h[0] == framing.KEY_SCHEMA_ID_HEADER)
+            )
         )
     ]
     if to_header:
         if value_touched:
-            out.append((_VALUE_HEADER, value_frame))
+            out.append((framing.VALUE_SCHEMA_ID_HEADER, value_frame))
         if key_touched:
-            out.append((_KEY_HEADER, key_frame or b""))
+            out.append((framing.KEY_SCHEMA_ID_HEADER, key_frame or b""))
     return out

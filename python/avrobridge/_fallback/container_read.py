@@ -16,7 +16,6 @@ from typing import Any, Final, Literal
 
 from ..errors import ConfigError, ContainerError, ContainerIOError, DecodeError, SchemaError
 from . import transcode, wirecheck
-from .api import Schema, decode_error, deep_recursion
 from .container_blocks import (
     DEFAULT_MAX_BLOCK_BYTES,
     Blocks,
@@ -24,8 +23,10 @@ from .container_blocks import (
     describe,
     open_source,
 )
+from .exceptions import decode_error
 from .resolve import build_plan
 from .schema import min_size
+from .schema_api import Schema, deep_recursion
 
 __all__ = ["ContainerReader"]
 

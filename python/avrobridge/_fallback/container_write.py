@@ -14,9 +14,11 @@ from typing import Any, BinaryIO, Final, Literal
 from ..errors import ConfigError, ContainerIOError
 from . import container_codecs as codecs
 from . import transcode, wirecheck
-from .api import Schema, decode_error, deep_recursion, encode, encode_many
+from .api import encode, encode_many
 from .container_blocks import MAGIC, SYNC_SIZE, io_error
-from .resolve import write_long
+from .default_bytes import write_long
+from .exceptions import decode_error
+from .schema_api import Schema, deep_recursion
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "ContainerWriter"]
 

@@ -16,163 +16,47 @@ does not resolve.
 
 from __future__ import annotations
 
-import math
-import struct
 from typing import Any, Final
 
-from .._avro_rules import latin1
 from ..errors import SchemaResolutionError
+from .default_bytes import encode_default
 from .matching import names_match, select_branch
+from .resolve_plan import (
+    ARRAY,
+    BYTES_AS_STRING,
+    COPY,
+    ENUM,
+    FAIL,
+    FLOAT_TO_DOUBLE,
+    INT_AS_LONG,
+    INT_TO_DOUBLE,
+    INT_TO_FLOAT,
+    INTO_UNION,
+    LONG_TO_DOUBLE,
+    LONG_TO_FLOAT,
+    MAP,
+    PENDING,
+    RECORD,
+    STEP_COPY,
+    STEP_DEFAULT,
+    STEP_FIELD,
+    STEP_REPLAY,
+    STEP_SAVE,
+    STEP_SKIP,
+    STRING_AS_BYTES,
+    WRITER_UNION,
+    BranchTarget,
+    Op,
+    Plan,
+    Step,
+    copy_op,
+)
 from .schema import (
     DECIMAL_BYTES,
     DECIMAL_FIXED,
-    MAX_DEFAULT_DEPTH,
+    DefaultError,
     Node,
-    json_integer,
 )
-from .schema import _DefaultError as DefaultError
-from .schema import _expected as expected
-
-__all__ = [
-    "BranchTarget",
-    "Op",
-    "Plan",
-    "Step",
-    "build_plan",
-    "encode_default",
-    "write_long",
-]
-
-# Op kinds (the Rust ``resolve::Op`` variants).
-COPY: Final = 0
-INT_AS_LONG: Final = 1
-INT_TO_FLOAT: Final = 2
-INT_TO_DOUBLE: Final = 3
-LONG_TO_FLOAT: Final = 4
-LONG_TO_DOUBLE: Final = 5
-FLOAT_TO_DOUBLE: Final = 6
-BYTES_AS_STRING: Final = 7
-STRING_AS_BYTES: Final = 8
-ENUM: Final = 9
-ARRAY: Final = 10
-MAP: Final = 11
-RECORD: Final = 12
-WRITER_UNION: Final = 13
-INTO_UNION: Final = 14
-FAIL: Final = 15
-#: Reserved for a record/array/map/union being built (Rust's ``Op::Pending``): recursive
-#: references point at it, and it must not look like COPY to the step builder.
-PENDING: Final = 16
-
-# Step kinds (the Rust ``resolve::Step`` variants).
-STEP_FIELD: Final = 0
-STEP_COPY: Final = 1
-STEP_SKIP: Final = 2
-STEP_SAVE: Final = 3
-STEP_REPLAY: Final = 4
-STEP_DEFAULT: Final = 5
-
-
-class Op:
-    """One plan operation. ``kind`` selects which attributes are meaningful:
-
-    * COPY: ``node`` (validate the writer value and copy its bytes);
-    * ENUM: ``enum_targets`` (reader index, or the symbol name when it cannot be read);
-    * ARRAY / MAP: ``inner`` (the items' / values' op) and ``min`` (fewest bytes per item);
-    * RECORD: ``steps`` and ``slots``;
-    * WRITER_UNION: ``targets``;
-    * INTO_UNION: ``reader_index`` and ``inner``;
-    * FAIL: ``reason``.
-    """
-
-    __slots__ = (
-        "enum_targets",
-        "inner",
-        "kind",
-        "min",
-        "node",
-        "reader_index",
-        "reason",
-        "slots",
-        "steps",
-        "targets",
-    )
-
-    def __init__(self, kind: int) -> None:
-        self.kind = kind
-        self.node: Node | None = None
-        self.enum_targets: list[int | str] = []
-        self.inner = 0
-        self.min = 0
-        self.steps: list[Step] = []
-        self.slots = 0
-        self.targets: list[BranchTarget] = []
-        self.reader_index = 0
-        self.reason = ""
-
-
-def _copy(node: Node) -> Op:
-    op = Op(COPY)
-    op.node = node
-    return op
-
-
-class BranchTarget:
-    """What a writer union branch becomes: write ``reader_index`` (when the reader is a
-    union, else None), then the value through ``op``; or fail with ``reason``."""
-
-    __slots__ = ("op", "reader_index", "reason")
-
-    def __init__(self, reader_index: int | None, op: int, reason: str | None) -> None:
-        self.reader_index = reader_index
-        self.op = op
-        self.reason = reason
-
-
-class Step:
-    """One step of a record: FIELD(op), COPY(nodes), SKIP(node), SAVE(slot, node),
-    REPLAY(slot, op) or DEFAULT(data)."""
-
-    __slots__ = ("data", "kind", "node", "nodes", "op", "slot")
-
-    def __init__(
-        self,
-        kind: int,
-        *,
-        op: int = 0,
-        nodes: list[Node] | None = None,
-        node: Node | None = None,
-        slot: int = 0,
-        data: bytes = b"",
-    ) -> None:
-        self.kind = kind
-        self.op = op
-        self.nodes: list[Node] = nodes if nodes is not None else []
-        self.node = node
-        self.slot = slot
-        self.data = data
-
-
-class Plan:
-    """A compiled plan. ``ops`` may contain cycles (recursive types); ``root`` is the entry
-    point; ``warnings`` lists the read-time problems that concern only some records;
-    ``changes`` what happens to the records, as (kind, location, message)."""
-
-    __slots__ = ("changes", "ops", "root", "slots", "warnings")
-
-    def __init__(
-        self,
-        ops: list[Op],
-        root: int,
-        slots: int,
-        warnings: list[str],
-        changes: list[tuple[str, str, str]],
-    ) -> None:
-        self.ops = ops
-        self.root = root
-        self.slots = slots
-        self.warnings = warnings
-        self.changes = changes
 
 
 class _Issue:
@@ -324,7 +208,7 @@ class _Builder:
         if known is not None:
             return known
         if _identical(w, r, []):
-            op_id = self.push(_copy(w))
+            op_id = self.push(copy_op(w))
             self.remember(w, r, op_id)
             return op_id
         # Writer union (the reader may or may not be one).
@@ -410,7 +294,7 @@ class _Builder:
             if not ok:
                 return None
             self.note_alias(w, r)
-            op_id = self.push(_copy(w))
+            op_id = self.push(copy_op(w))
             self.remember(w, r, op_id)
             return op_id
         if wk == "enum":
@@ -477,7 +361,7 @@ class _Builder:
             return op_id
         # Same primitive kind: `_identical` already answered, except for logical-type
         # differences, which resolution ignores.
-        op_id = self.push(_copy(w))
+        op_id = self.push(copy_op(w))
         self.remember(w, r, op_id)
         return op_id
 
@@ -714,162 +598,3 @@ def _position(fields: list[Any], name: str) -> int | None:
         if f.name == name:
             return i
     return None
-
-
-# --- defaults (default.rs encode_default) --------------------------------------------------
-
-
-def write_long(out: bytearray, v: int) -> None:
-    """A zig-zag varint (``wire::write_long``)."""
-    z = ((v << 1) ^ (v >> 63)) & 0xFFFF_FFFF_FFFF_FFFF
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-
-
-def _write_bytes(out: bytearray, data: bytes) -> None:
-    write_long(out, len(data))
-    out += data
-
-
-def f32_bits(value: float) -> bytes:
-    """``value as f32`` in Rust (round to nearest; beyond the f32 range: infinity), as 4
-    little-endian bytes."""
-    try:
-        return struct.pack("<f", value)
-    except OverflowError:
-        return struct.pack("<f", math.copysign(math.inf, value))
-
-
-def _as_f64(value: Any) -> float | None:
-    """serde_json's ``as_f64``: any JSON number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def encode_default(node: Node, value: Any) -> bytes:
-    """A JSON default as Avro binary; raises DefaultError with default.rs's reason."""
-    out = bytearray()
-    _encode_default(node, value, out, 0)
-    return bytes(out)
-
-
-def _encode_default(node: Node, value: Any, out: bytearray | None, depth: int) -> None:
-    if depth > MAX_DEFAULT_DEPTH:
-        raise DefaultError("default nested too deeply")
-    kind = node.kind
-    if kind == "null":
-        if value is not None:
-            raise expected("null", value)
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            raise expected("a boolean", value)
-        if out is not None:
-            out.append(1 if value else 0)
-    elif kind == "int":
-        v = json_integer(value)
-        if v is None or not -(1 << 31) <= v < (1 << 31):
-            raise expected("an int (32-bit integer)", value)
-        if out is not None:
-            write_long(out, v)
-    elif kind == "long":
-        v = json_integer(value)
-        if v is None:
-            raise expected("a long (64-bit integer)", value)
-        if out is not None:
-            write_long(out, v)
-    elif kind == "float":
-        f = _as_f64(value)
-        if f is None:
-            raise expected("a number", value)
-        if out is not None:
-            out += f32_bits(f)
-    elif kind == "double":
-        f = _as_f64(value)
-        if f is None:
-            raise expected("a number", value)
-        if out is not None:
-            out += struct.pack("<d", f)
-    elif kind == "bytes":
-        b = latin1(value)
-        if b is None:
-            raise expected("a string of code points 0-255 (bytes)", value)
-        if out is not None:
-            _write_bytes(out, b)
-    elif kind == "string":
-        if not isinstance(value, str):
-            raise expected("a string", value)
-        if out is not None:
-            _write_bytes(out, value.encode("utf-8"))
-    elif kind == "fixed":
-        assert node.name is not None
-        b = latin1(value)
-        if b is None or len(b) != node.size:
-            raise expected(
-                f"a string of {node.size} code points 0-255 (fixed '{node.name.fullname}')", value
-            )
-        if out is not None:
-            out += b
-    elif kind == "enum":
-        assert node.name is not None
-        if not (isinstance(value, str) and value in node.symbols):
-            raise expected(f"a symbol of enum '{node.name.fullname}'", value)
-        if out is not None:
-            write_long(out, node.symbols.index(value))
-    elif kind == "array":
-        if not isinstance(value, list):
-            raise expected("an array", value)
-        if out is not None and value:
-            write_long(out, len(value))
-        for i, v in enumerate(value):
-            try:
-                _encode_default(node.items, v, out, depth + 1)
-            except DefaultError as e:
-                raise DefaultError(f"item {i}: {e}") from None
-        if out is not None:
-            out.append(0)
-    elif kind == "map":
-        if not isinstance(value, dict):
-            raise expected("an object (map)", value)
-        if out is not None and value:
-            write_long(out, len(value))
-        for k, v in value.items():
-            if out is not None:
-                _write_bytes(out, k.encode("utf-8"))
-            try:
-                _encode_default(node.values, v, out, depth + 1)
-            except DefaultError as e:
-                raise DefaultError(f"key '{k}': {e}") from None
-        if out is not None:
-            out.append(0)
-    elif kind == "record":
-        assert node.name is not None
-        if not isinstance(value, dict):
-            raise expected(f"an object (record '{node.name.fullname}')", value)
-        for field in node.fields:
-            if field.name in value:
-                v = value[field.name]
-            elif field.has_default:
-                v = field.default
-            else:
-                raise DefaultError(
-                    f"record '{node.name.fullname}' default lacks field '{field.name}'"
-                )
-            try:
-                _encode_default(field.node, v, out, depth + 1)
-            except DefaultError as e:
-                raise DefaultError(f"field '{field.name}': {e}") from None
-    else:  # union: the first branch the default matches (Avro 1.12)
-        for index, branch in enumerate(node.branches):
-            try:
-                _encode_default(branch, value, None, depth + 1)
-            except DefaultError:
-                continue
-            if out is not None:
-                write_long(out, index)
-            _encode_default(branch, value, out, depth + 1)
-            return
-        names = ", ".join(b.branch_name for b in node.branches)
-        raise expected(f"a value of one of the union's branches [{names}]", value)

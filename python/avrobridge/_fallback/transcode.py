@@ -14,7 +14,8 @@ import struct
 from typing import Final
 
 from . import wirecheck as _w
-from .resolve import (
+from .default_bytes import write_long
+from .resolve_plan import (
     ARRAY,
     BYTES_AS_STRING,
     COPY,
@@ -38,7 +39,6 @@ from .resolve import (
     STEP_SKIP,
     WRITER_UNION,
     Plan,
-    write_long,
 )
 from .schema import Node
 from .wirecheck import MAX_DEPTH, WireError
@@ -67,18 +67,18 @@ def _check_depth(depth: int, pos: int) -> None:
 
 def _skip_str(data: bytes, pos: int) -> int:
     """Skips a string, checking it is UTF-8 (``Reader::skip_str``)."""
-    start, end = _w._read_bytes(data, pos)
+    start, end = _w.read_bytes(data, pos)
     raw = data[start:end]
     if not raw.isascii():
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise WireError(f"string is not valid UTF-8 ({_w._utf8_error(raw)})", pos) from None
+            raise WireError(f"string is not valid UTF-8 ({_w.utf8_error(raw)})", pos) from None
     return end
 
 
 def _read_index(data: bytes, pos: int, n: int, what: str) -> tuple[int, int]:
-    v, at = _w._read_long(data, pos)
+    v, at = _w.read_long(data, pos)
     if v < 0 or v >= n:
         raise WireError(f"{what} index {v} is out of range (0..{n})", pos)
     return v, at
@@ -144,27 +144,27 @@ def _run(
         del slots[base:]
         return pos
     if kind == INT_AS_LONG:
-        end = _w._read_int(data, pos)[1]
+        end = _w.read_int(data, pos)[1]
         out += data[pos:end]
         return end
     if kind == INT_TO_FLOAT:
-        v, end = _w._read_int(data, pos)
+        v, end = _w.read_int(data, pos)
         out += _F32.pack(float(v))
         return end
     if kind == INT_TO_DOUBLE:
-        v, end = _w._read_int(data, pos)
+        v, end = _w.read_int(data, pos)
         out += _F64.pack(float(v))
         return end
     if kind == LONG_TO_FLOAT:
-        v, end = _w._read_long(data, pos)
+        v, end = _w.read_long(data, pos)
         out += _F32.pack(_long_to_f32(v))
         return end
     if kind == LONG_TO_DOUBLE:
-        v, end = _w._read_long(data, pos)
+        v, end = _w.read_long(data, pos)
         out += _F64.pack(float(v))
         return end
     if kind == FLOAT_TO_DOUBLE:
-        end = _w._fixed(data, pos, 4)
+        end = _w.read_fixed(data, pos, 4)
         out += _F64.pack(_F32.unpack_from(data, pos)[0])
         return end
     if kind == BYTES_AS_STRING:
@@ -185,7 +185,7 @@ def _run(
         _check_depth(depth, pos)
         index = 0
         while True:
-            count, pos = _w._block_count(st, pos, op.min)
+            count, pos = _w.block_count(st, pos, op.min)
             if count == 0:
                 break
             write_long(out, count)
@@ -213,7 +213,7 @@ def _run(
     if kind == MAP:
         _check_depth(depth, pos)
         while True:
-            count, pos = _w._block_count(st, pos, op.min + 1)
+            count, pos = _w.block_count(st, pos, op.min + 1)
             if count == 0:
                 break
             write_long(out, count)
@@ -224,7 +224,7 @@ def _run(
                 try:
                     pos = _run(plan, op.inner, st, data, pos, out, slots, depth + 1)
                 except WireError as e:
-                    text_start, text_end = _w._read_bytes(data, start)
+                    text_start, text_end = _w.read_bytes(data, start)
                     e.segments.append(data[text_start:text_end].decode("utf-8"))
                     raise
         out.append(0)
@@ -246,7 +246,7 @@ def _run(
     if kind == PENDING:
         raise WireError("internal error: unfinished resolution plan", pos)
     # STRING_AS_BYTES: same encoding, no UTF-8 check.
-    end = _w._read_bytes(data, pos)[1]
+    end = _w.read_bytes(data, pos)[1]
     out += data[pos:end]
     return end
 
@@ -260,27 +260,27 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
         return pos
     if kind == "boolean":
         if pos >= len(data):
-            raise _w._truncated("a boolean", 1, 0, pos)
+            raise _w.truncated("a boolean", 1, 0, pos)
         b = data[pos]
         if b > 1:
             raise WireError(f"invalid boolean byte {b} (must be 0 or 1)", pos)
         return pos + 1
     if kind == "int":
-        return _w._read_int(data, pos)[1]
+        return _w.read_int(data, pos)[1]
     if kind == "long":
-        return _w._read_long(data, pos)[1]
+        return _w.read_long(data, pos)[1]
     if kind == "float":
-        return _w._fixed(data, pos, 4)
+        return _w.read_fixed(data, pos, 4)
     if kind == "double":
-        return _w._fixed(data, pos, 8)
+        return _w.read_fixed(data, pos, 8)
     if kind == "bytes":
-        return _w._read_bytes(data, pos)[1]
+        return _w.read_bytes(data, pos)[1]
     if kind == "string":
         if utf8:
             return _skip_str(data, pos)
-        return _w._read_bytes(data, pos)[1]
+        return _w.read_bytes(data, pos)[1]
     if kind == "fixed":
-        return _w._fixed(data, pos, node.size)
+        return _w.read_fixed(data, pos, node.size)
     if kind == "enum":
         return _read_index(data, pos, len(node.symbols), "enum symbol")[1]
     if kind == "union":
@@ -293,7 +293,7 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
         # Below the depth limit only: at it, item records must fail their depth check.
         fixed = items.fixed_size if depth + 1 < MAX_DEPTH else None
         while True:
-            count, pos = _w._block_count(st, pos, min_size)
+            count, pos = _w.block_count(st, pos, min_size)
             if count == 0:
                 return pos
             if fixed:
@@ -311,11 +311,11 @@ def walk(st: _w._State, node: Node, pos: int, utf8: bool, depth: int) -> int:
         values = node.values
         min_size = node.min_size + 1
         while True:
-            count, pos = _w._block_count(st, pos, min_size)
+            count, pos = _w.block_count(st, pos, min_size)
             if count == 0:
                 return pos
             for _ in range(count):
-                pos = _skip_str(data, pos) if utf8 else _w._read_bytes(data, pos)[1]
+                pos = _skip_str(data, pos) if utf8 else _w.read_bytes(data, pos)[1]
                 pos = walk(st, values, pos, utf8, depth + 1)
     # record
     _check_depth(depth, pos)

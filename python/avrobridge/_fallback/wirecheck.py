@@ -89,7 +89,7 @@ class PythonFailure(Exception):
         self.cause = cause
 
 
-def _read_long(data: bytes, pos: int) -> tuple[int, int]:
+def read_long(data: bytes, pos: int) -> tuple[int, int]:
     """A zig-zag varint of at most 10 bytes -> (value, new position)."""
     start = pos
     end = len(data)
@@ -108,20 +108,20 @@ def _read_long(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _read_int(data: bytes, pos: int) -> tuple[int, int]:
-    v, new = _read_long(data, pos)
+def read_int(data: bytes, pos: int) -> tuple[int, int]:
+    v, new = read_long(data, pos)
     if not _I32_MIN <= v <= _I32_MAX:
         raise WireError(f"int value {v} is out of the 32-bit range", pos)
     return v, new
 
 
-def _truncated(what: str, needed: int, remaining: int, pos: int) -> WireError:
+def truncated(what: str, needed: int, remaining: int, pos: int) -> WireError:
     return WireError(f"truncated input: {what} needs {needed} bytes, {remaining} remain", pos)
 
 
-def _read_bytes(data: bytes, pos: int) -> tuple[int, int]:
+def read_bytes(data: bytes, pos: int) -> tuple[int, int]:
     """A length prefix and that many bytes -> (start of the bytes, end of the bytes)."""
-    n, at = _read_long(data, pos)
+    n, at = read_long(data, pos)
     if n < 0:
         raise WireError(f"negative length {n}", pos)
     remaining = len(data) - at
@@ -130,7 +130,7 @@ def _read_bytes(data: bytes, pos: int) -> tuple[int, int]:
     return at, at + n
 
 
-def _utf8_error(raw: bytes) -> str:
+def utf8_error(raw: bytes) -> str:
     """Rust's ``Utf8Error`` text for invalid UTF-8 ``raw``."""
     try:
         raw.decode("utf-8")
@@ -216,15 +216,15 @@ class _State:
         self.budget = budget if budget is not None else ItemBudget()
 
 
-def _block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
+def block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
     """The item count of the next array/map block (0 at the end) -> (count, new position)."""
     data = st.data
-    raw, at = _read_long(data, pos)
+    raw, at = read_long(data, pos)
     if raw < 0:
         if raw == _I64_MIN:
             raise WireError(f"invalid block count {raw}", pos)
         count = -raw
-        size, after = _read_long(data, at)
+        size, after = read_long(data, at)
         if size < 0 or size > len(data) - after:
             raise WireError(f"invalid block byte size {size}", at)
         at = after
@@ -250,7 +250,7 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
     # Unions add no depth and no path segment: resolve them in place.
     while op == UNION:
         n = len(node.branches)
-        i, at = _read_long(data, pos)
+        i, at = read_long(data, pos)
         if i < 0 or i >= n:
             raise WireError(f"union branch index {i} is out of range (0..{n})", pos)
         pos = at
@@ -272,7 +272,7 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
         # Fast path: a one-byte varint is always valid.
         if pos < len(data) and data[pos] < 0x80:
             return pos + 1
-        return (_read_int if op == INT else _read_long)(data, pos)[1]
+        return (read_int if op == INT else read_long)(data, pos)[1]
     if op == STRING:
         b = data[pos] if pos < len(data) else 0x80
         if b < 0x80 and not b & 1 and pos + 1 + (b >> 1) <= len(data):
@@ -280,7 +280,7 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
             start = pos + 1
             end = start + (b >> 1)
         else:
-            start, end = _read_bytes(data, pos)
+            start, end = read_bytes(data, pos)
         try:
             data[start:end].decode("utf-8")
         except UnicodeDecodeError:
@@ -290,22 +290,22 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
         return pos
     if op == BOOLEAN:
         if pos >= len(data):
-            raise _truncated("a boolean", 1, 0, pos)
+            raise truncated("a boolean", 1, 0, pos)
         b = data[pos]
         if b > 1:
             raise WireError(f"invalid boolean byte {b} (must be 0 or 1)", pos)
         return pos + 1
     if op == FLOAT:
-        return _fixed(data, pos, 4)
+        return read_fixed(data, pos, 4)
     if op == DOUBLE:
-        return _fixed(data, pos, 8)
+        return read_fixed(data, pos, 8)
     if op == BYTES:
-        return _read_bytes(data, pos)[1]
+        return read_bytes(data, pos)[1]
     if op == FIXED:
-        return _fixed(data, pos, node.size)
+        return read_fixed(data, pos, node.size)
     if op == ENUM:
         n = len(node.symbols)
-        i, at = _read_long(data, pos)
+        i, at = read_long(data, pos)
         if i < 0 or i >= n:
             raise WireError(f"enum symbol index {i} is out of range (0..{n})", pos)
         return at
@@ -317,7 +317,7 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
         index = 0
         while True:
             # Block-count errors belong to the array; item errors get the item's index.
-            count, pos = _block_count(st, pos, min_size)
+            count, pos = block_count(st, pos, min_size)
             if count == 0:
                 return pos
             try:
@@ -339,11 +339,11 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
         values = node.values
         min_size = node.min_size + 1  # each entry holds a key (at least one byte) and a value
         while True:
-            count, pos = _block_count(st, pos, min_size)
+            count, pos = block_count(st, pos, min_size)
             if count == 0:
                 return pos
             for _ in range(count):
-                start, end = _read_bytes(data, pos)
+                start, end = read_bytes(data, pos)
                 try:
                     key = data[start:end].decode("utf-8")
                 except UnicodeDecodeError:
@@ -356,10 +356,10 @@ def _walk(st: _State, node: Node, pos: int, depth: int) -> int:
     return _walk_logical(st, node, pos)
 
 
-def _fixed(data: bytes, pos: int, n: int) -> int:
+def read_fixed(data: bytes, pos: int, n: int) -> int:
     remaining = len(data) - pos
     if n > remaining:
-        raise _truncated("the value", n, remaining, pos)
+        raise truncated("the value", n, remaining, pos)
     return pos + n
 
 
@@ -367,21 +367,21 @@ def _walk_logical(st: _State, node: Node, pos: int) -> int:
     data = st.data
     op = node.op
     if op == DATE:
-        days, end = _read_int(data, pos)
+        days, end = read_int(data, pos)
         if not _MIN_DAYS <= days <= _MAX_DAYS:
             raise WireError(f"date {days} days from the epoch is outside years 1-9999", pos)
         return end
     if op in (TIME_MILLIS, TIME_MICROS):
         if op == TIME_MILLIS:
-            v, end = _read_int(data, pos)
+            v, end = read_int(data, pos)
             v *= 1000
         else:
-            v, end = _read_long(data, pos)
+            v, end = read_long(data, pos)
         if not 0 <= v < _DAY_MICROS:
             raise WireError("time of day is outside 00:00 to 24:00", pos)
         return end
     if op in (TIMESTAMP_MILLIS, TIMESTAMP_MICROS, LOCAL_TIMESTAMP_MILLIS, LOCAL_TIMESTAMP_MICROS):
-        v, end = _read_long(data, pos)
+        v, end = read_long(data, pos)
         if op in (TIMESTAMP_MILLIS, LOCAL_TIMESTAMP_MILLIS):
             v *= 1000
         # v * 1000 beyond i64 is refused by Rust's checked_mul: it is outside the range too.
@@ -391,20 +391,20 @@ def _walk_logical(st: _State, node: Node, pos: int) -> int:
             )
         return end
     if op == DECIMAL_BYTES:
-        start, end = _read_bytes(data, pos)
+        start, end = read_bytes(data, pos)
         _check_decimal_digits(data, start, end, pos)
         return end
     if op == DECIMAL_FIXED:
-        end = _fixed(data, pos, node.size)
+        end = read_fixed(data, pos, node.size)
         _check_decimal_digits(data, pos, end, pos)
         return end
     if op == UUID_STRING:
-        start, end = _read_bytes(data, pos)
+        start, end = read_bytes(data, pos)
         raw = data[start:end]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise WireError(f"string is not valid UTF-8 ({_utf8_error(raw)})", pos) from None
+            raise WireError(f"string is not valid UTF-8 ({utf8_error(raw)})", pos) from None
         try:
             uuid.UUID(text)
         except ValueError:

@@ -16,8 +16,9 @@ Use from Python::
 from __future__ import annotations
 
 from .cli import add_bench_command, bench_command
+from .options import BenchError, BenchOptions
 from .results import BenchReport, Measurement
-from .runner import BenchError, BenchOptions, run_bench
+from .suite import run_bench
 
 __all__ = [
     "BenchError",

@@ -12,8 +12,9 @@ from rich.console import Console
 
 from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from .impls import FILE_OPERATIONS, IMPLEMENTATIONS, MODES, OPERATIONS
-from .report import PlotUnavailable, check_plot_available, plot, render, to_json
-from .runner import BenchError, BenchFailed, BenchOptions, run_bench
+from .options import BenchError, BenchFailed, BenchOptions
+from .suite import run_bench
+from .tables import PlotUnavailable, check_plot_available, plot, render, to_json
 
 DESCRIPTION = """\
 Generate records for a schema (or take real ones: --data FILE.avro, --data-topic TOPIC) and

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from .compare import difference
 from .impls import BASELINE, FILE_IMPLEMENTATIONS, FILE_OPERATIONS, Workload
+from .options import BenchOptions, Progress
 from .results import FileMeasurement
-from .runner import BenchOptions, Progress, difference
 from .timing import time_batch
 
 #: The block size every writer uses (Apache Avro Java's default sync interval).

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..kafkalog import kafka_logger
 from .impls import Workload
+from .options import BenchFailed, BenchOptions, Progress
 from .results import BridgeMeasurement
-from .runner import BenchFailed, BenchOptions, Progress
 
 MODES = ("passthrough", "avrobridge", "fastavro")
 TIMEOUT_S = 30.0

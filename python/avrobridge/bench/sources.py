@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import ContainerReader, Schema, decode_many
+from .._backend import ContainerReader, Schema, decode_many
 from ..data import schema_text
 from ..datagen import DataGenerator
 from ..errors import AvroBridgeError

@@ -22,11 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
 from .auth import BasicAuth, User
-from .errors import RestError
 from .fastpath import FastPath
 from .limits import ASGIApp, Receive, RequestLimits, Scope, Send
 from .requests import parse_body, parse_bool, parse_int_param, parse_path_int
 from .responses import MEDIA_TYPE, RegistryResponse, json_response
+from .rest_errors import RestError
 from .service import RegistryService
 
 __all__ = ["OptionalTrailingSlash", "build_asgi", "create_app"]

@@ -17,9 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .. import Schema
-from .errors import RestError
+from .._backend import Schema
 from .records import Reference, SchemaValue
+from .rest_errors import RestError
 from .schema_text import MAX_DEPTH, json_depth, render
 from .state import RegistryState
 

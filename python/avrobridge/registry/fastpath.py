@@ -9,10 +9,10 @@ answers exactly the same way.
 
 from __future__ import annotations
 
-from .errors import RestError
 from .limits import ASGIApp, Receive, Scope, Send
 from .records import encode_json
 from .responses import MEDIA_TYPE
+from .rest_errors import RestError
 from .service import RegistryService
 
 __all__ = ["FastPath"]

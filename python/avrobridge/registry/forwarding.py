@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 
 from .auth import is_read
-from .errors import RestError
 from .kafkastore import KafkaStore, Leader
 from .limits import ASGIApp, Message, Receive, Scope, Send, send_error
+from .rest_errors import RestError
 
 __all__ = ["FORWARDED_HEADER", "OFFSET_HEADER", "LeaderForwarding", "operation_name"]
 

@@ -19,8 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import RestError
 from .records import Reference
+from .rest_errors import RestError
 
 __all__ = [
     "RegisterRequest",

@@ -18,9 +18,9 @@ from typing import Any
 
 from ..compat import CompatibilityLevel, check_level
 from .compiler import Candidate, Compiler
-from .errors import RestError
 from .records import RecordKey, SchemaValue, encode_json, schema_value_json
 from .requests import RegisterRequest, coerce_str, is_valid_subject, parse_version, require_object
+from .rest_errors import RestError
 from .state import MODES, RegistryState, identity_of
 from .store import HasIdFloor, LogStore, NotLeaderError, StoreError
 

@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from .logstore import (
+    AppliedTracker,
+    Apply,
+    HasIdFloor,
+    LogRecord,
+    LogStore,
+    NotLeaderError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from .kafkastore import KafkaStore
@@ -36,70 +45,6 @@ __all__ = [
     "open_store",
 ]
 
-#: (offset, key, value); value None is a tombstone.
-LogRecord = tuple[int, bytes, bytes | None]
-Apply = Callable[[int, bytes, "bytes | None"], None]
-
-
-class StoreError(Exception):
-    """The store cannot do what was asked (its backend is unreachable or refused)."""
-
-
-class NotLeaderError(StoreError):
-    """This instance may not write: another instance is the leader (or none is known)."""
-
-
-class LogStore(Protocol):
-    def start(self, apply: Apply) -> None:
-        """Replays every stored record through ``apply``, then applies each later append."""
-
-    def append(self, key: bytes, value: bytes | None) -> int:
-        """Appends one record; returns its offset."""
-
-    def append_all(self, records: Sequence[tuple[bytes, bytes | None]]) -> int:
-        """Appends several records (atomically where the store can); the last offset."""
-
-    def read(self, from_offset: int = 0) -> Iterator[LogRecord]:
-        """The stored records from ``from_offset`` on, in order."""
-
-    def wait_applied(self, offset: int, timeout: float = 30.0) -> None:
-        """Returns once the record at ``offset`` has been applied (TimeoutError after)."""
-
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class HasIdFloor(Protocol):
-    """A store that knows ids the log itself may no longer show (a compacted Kafka topic)."""
-
-    def id_floor(self) -> int:
-        """The highest schema id ever handed out as far as the store knows (0 if none)."""
-        ...
-
-
-class _AppliedTracker:
-    """Applies records under a lock and lets writers wait for an offset."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._apply: Apply | None = None
-        self.applied = -1
-
-    def bind(self, apply: Apply) -> None:
-        self._apply = apply
-
-    def apply(self, offset: int, key: bytes, value: bytes | None) -> None:
-        with self._cond:
-            if self._apply is not None:
-                self._apply(offset, key, value)
-            self.applied = max(self.applied, offset)
-            self._cond.notify_all()
-
-    def wait(self, offset: int, timeout: float) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: self.applied >= offset, timeout):
-                raise TimeoutError(f"offset {offset} not applied within {timeout} s")
-
 
 class MemoryStore:
     """The log in a Python list: for tests and throwaway registries."""
@@ -107,7 +52,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._records: list[tuple[bytes, bytes | None]] = []
         self._lock = threading.Lock()
-        self._tracker = _AppliedTracker()
+        self._tracker = AppliedTracker()
 
     def start(self, apply: Apply) -> None:
         self._tracker.bind(apply)
@@ -162,7 +107,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(self._SCHEMA)
         self._lock = threading.Lock()
-        self._tracker = _AppliedTracker()
+        self._tracker = AppliedTracker()
 
     def start(self, apply: Apply) -> None:
         self._tracker.bind(apply)

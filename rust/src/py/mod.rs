@@ -2,17 +2,22 @@
 //! `avrobridge._native`; the public API is re-exported by `avrobridge/__init__.py`.
 
 mod batch;
+mod compatibility;
 mod container_codecs;
 mod container_io;
 mod container_reader;
 mod container_writer;
 mod decoder;
 mod encoder;
+mod encoder_logical;
 mod errors;
 mod messages;
+mod objects;
 mod plan;
+mod plan_cache;
 mod pytypes;
 mod transcoder;
+mod union_choice;
 
 use std::sync::Arc;
 
@@ -278,7 +283,7 @@ fn decode_one<'py>(
     let result = match reader {
         None => decoder::decode_datum(py, &writer.get().plan, data, &mut budget.build),
         Some(reader) => {
-            match transcoder::resolve_bytes(writer, reader, data, &mut budget.resolve) {
+            match plan_cache::resolve_bytes(writer, reader, data, &mut budget.resolve) {
                 Ok(resolved) => {
                     decoder::decode_datum(py, &reader.get().plan, &resolved, &mut budget.build)
                 }
@@ -445,7 +450,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_schema_from_parts, m)?)?;
     m.add_class::<transcoder::PyTranscoder>()?;
     m.add_function(wrap_pyfunction!(
-        transcoder::reader_writer_incompatibilities,
+        compatibility::reader_writer_incompatibilities,
         m
     )?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;

@@ -1,7 +1,7 @@
-//! `Transcoder`, resolution decode and the compatibility check, for Python.
+//! `Transcoder` for Python: single records and GIL-free batches, with per-thread reused
+//! buffers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -10,7 +10,6 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::to_pyerr;
 use super::{PySchema, as_schema};
-use crate::compat;
 use crate::error::Error;
 use crate::framing;
 use crate::resolve::{Plan, build_plan};
@@ -28,31 +27,6 @@ pub struct PyTranscoder {
     pub(crate) plan: Arc<Plan>,
     /// Zero-byte items each call may read (`wire::DEFAULT_MAX_ZERO_BYTE_ITEMS`).
     pub(crate) max_zero_byte_items: usize,
-}
-
-/// Plans built for `decode(..., reader=...)`, keyed by the two schemas' identities (the
-/// Arcs are kept, so an address cannot be reused while its entry lives).
-type PlanKey = (usize, usize);
-type PlanEntry = (Arc<Schema>, Arc<Schema>, Arc<Plan>);
-static PLAN_CACHE: Mutex<Option<HashMap<PlanKey, PlanEntry>>> = Mutex::new(None);
-const PLAN_CACHE_LIMIT: usize = 512;
-
-fn cached_plan(writer: &Arc<Schema>, reader: &Arc<Schema>) -> Result<Arc<Plan>, Error> {
-    let key = (Arc::as_ptr(writer) as usize, Arc::as_ptr(reader) as usize);
-    if let Ok(guard) = PLAN_CACHE.lock() {
-        if let Some((_, _, plan)) = guard.as_ref().and_then(|m| m.get(&key)) {
-            return Ok(plan.clone());
-        }
-    }
-    let plan = Arc::new(build_plan(writer, reader)?);
-    if let Ok(mut guard) = PLAN_CACHE.lock() {
-        let map = guard.get_or_insert_with(HashMap::new);
-        if map.len() >= PLAN_CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(key, (writer.clone(), reader.clone(), plan.clone()));
-    }
-    Ok(plan)
 }
 
 /// One output of a batch: a byte range of the shared output buffer, or the error.
@@ -378,38 +352,4 @@ pub(crate) fn shift_offset(e: Error, by: usize) -> Error {
         },
         other => other,
     }
-}
-
-/// Transcodes `data` from `writer` to `reader` for decoding with resolution.
-pub(crate) fn resolve_bytes(
-    writer: &Bound<'_, PySchema>,
-    reader: &Bound<'_, PySchema>,
-    data: &[u8],
-    budget: &mut ItemBudget,
-) -> Result<Vec<u8>, Error> {
-    let (w, r) = (writer.get().schema.clone(), reader.get().schema.clone());
-    let plan = cached_plan(&w, &r)?;
-    let mut out = Vec::with_capacity(data.len() + 16);
-    Transcoder {
-        plan: &plan,
-        writer: &w,
-    }
-    .transcode_into(data, &mut out, &mut Vec::new(), budget)?;
-    Ok(out)
-}
-
-/// Every reason `reader` cannot read data written with `writer`, as
-/// `(error_type, location, message)` triples in Apache Avro's order; empty when compatible.
-#[pyfunction]
-pub(crate) fn reader_writer_incompatibilities(
-    reader: &Bound<'_, PyAny>,
-    writer: &Bound<'_, PyAny>,
-) -> PyResult<Vec<(&'static str, String, String)>> {
-    let reader = as_schema(reader)?;
-    let writer = as_schema(writer)?;
-    let found = compat::check(&reader.get().schema, &writer.get().schema);
-    Ok(found
-        .into_iter()
-        .map(|i| (i.kind.as_str(), i.location, i.message))
-        .collect())
 }

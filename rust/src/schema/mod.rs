@@ -8,7 +8,9 @@
 mod canonical;
 pub mod default;
 mod fingerprint;
+mod logical_types;
 mod parse;
+mod parse_named;
 
 use std::collections::HashMap;
 

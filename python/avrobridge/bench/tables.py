@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import AvroBridgeError
 from .impls import BASELINE, IMPLEMENTATIONS, LABELS, MODES, OPERATIONS
 from .results import BenchReport, FileMeasurement, Measurement
 
@@ -30,7 +31,7 @@ BRIDGE_LABELS = {
 BRIDGE_COLORS = {"passthrough": "passthrough", "avrobridge": "native", "fastavro": "fastavro"}
 
 
-class PlotUnavailable(RuntimeError):
+class PlotUnavailable(AvroBridgeError, RuntimeError):
     """matplotlib is not installed."""
 
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import Schema, Transcoder
+from .._backend import Schema, Transcoder
 from ..errors import AvroBridgeError
 from . import sources
+from .compare import difference, same, short
 from .impls import (
     BASELINE,
     FILE_OPERATIONS,
@@ -31,6 +30,7 @@ from .impls import (
     build,
 )
 from .machine import machine_info
+from .options import BenchError, BenchFailed, BenchOptions, Progress
 from .results import (
     BenchReport,
     Measurement,
@@ -38,89 +38,9 @@ from .results import (
 )
 from .timing import Timing, frozen_heap, time_batch, time_one
 
-Progress = Callable[[str], None]
 
-
-class BenchError(AvroBridgeError):
-    """The benchmark cannot run as asked (bad schema file, bad option): exit status 2."""
-
-
-class BenchFailed(BenchError):
-    """The benchmark failed at run time (an unreachable broker or registry): exit status 1."""
-
-
-@dataclass
-class BenchOptions:
-    schema: Path | None = None
-    reader_schema: Path | None = None
-    records: int = 20_000
-    seed: int = 1
-    repetitions: int = 5
-    #: Seconds one repetition of a single-record loop should take (calibrated).
-    one_target_s: float = 0.03
-    #: After this many seconds, batch timings stop at the minimum of 3 repetitions (or at
-    #: one, when that one took longer).
-    batch_budget_s: float = 0.8
-    implementations: Sequence[str] = IMPLEMENTATIONS
-    operations: Sequence[str] = OPERATIONS
-    modes: Sequence[str] = MODES
-    registry: str | None = None
-    kafka: str | None = None
-    kafka_records: int = 100_000
-    kafka_partitions: int = 3
-    #: Real records instead of generated ones: a container file, or a topic sample.
-    data: Path | None = None
-    data_topic: str | None = None
-    sample: int | None = None
-    bootstrap_servers: str | None = None
-    #: Codecs of the container-file read/write operations.
-    codecs: Sequence[str] = ("null", "deflate", "snappy", "zstandard")
-
-
-# -- comparing results ------------------------------------------------------------------
-
-
-def difference(a: Any, b: Any, path: str = "") -> str | None:
-    """None for equal values of the same types (float bits included: what decode must give
-    back), else where and how they differ."""
-    where = path or "/"
-    if type(a) is not type(b):
-        return (
-            f"{where}: {_short(a, 40)} ({type(a).__name__}) != {_short(b, 40)} ({type(b).__name__})"
-        )
-    if isinstance(a, float):
-        equal = a == b or (math.isnan(a) and math.isnan(b))
-        return None if equal else f"{where}: {a!r} != {b!r}"
-    if isinstance(a, dict):
-        if a.keys() != b.keys():
-            return f"{where}: keys {sorted(a)} != {sorted(b)}"
-        for k, v in a.items():
-            found = difference(v, b[k], f"{path}/{k}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return f"{where}: {len(a)} items != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = difference(x, y, f"{path}/{i}")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{where}: {_short(a, 40)} != {_short(b, 40)}"
-
-
-def same(a: Any, b: Any) -> bool:
-    return difference(a, b) is None
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class CheckFailed(Exception):
-    pass
+class CheckFailed(AvroBridgeError):
+    """An implementation's output differs from fastavro's: it is not timed."""
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -289,7 +209,7 @@ def check(
     try:
         actual = op.collect(op.inputs[:n])
     except Exception as exc:
-        raise CheckFailed(f"fails: {type(exc).__name__}: {_short(str(exc), 160)}") from None
+        raise CheckFailed(f"fails: {type(exc).__name__}: {short(str(exc), 160)}") from None
     if len(actual) != n:
         raise CheckFailed(f"gave {len(actual)} results for {n} inputs")
     note = None
@@ -400,7 +320,7 @@ def measure_codecs(
         except ImportError as exc:
             impls[key] = f"not installed ({exc.name or exc})"
         except Exception as exc:
-            impls[key] = f"cannot set up: {type(exc).__name__}: {_short(str(exc), 160)}"
+            impls[key] = f"cannot set up: {type(exc).__name__}: {short(str(exc), 160)}"
 
     reference = FastavroImpl(w)
     one_n = min(len(w.bodies), 1000)
@@ -435,7 +355,7 @@ def measure_codecs(
                 try:
                     m.timing = _time(op, mode, one_n, options)
                 except Exception as exc:  # on a record past the checked sample, say
-                    m.note = f"failed while timed: {type(exc).__name__}: {_short(str(exc), 160)}"
+                    m.note = f"failed while timed: {type(exc).__name__}: {short(str(exc), 160)}"
                     continue
                 m.note = _join(op.note, note)
             base = next((m for m in group if m.implementation == BASELINE and m.timing), None)

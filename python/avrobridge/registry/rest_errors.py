@@ -6,6 +6,8 @@ Every failure the API reports is a :class:`RestError`; the HTTP layer turns it i
 
 from __future__ import annotations
 
+from ..errors import AvroBridgeError
+
 __all__ = ["RestError"]
 
 _VERSION_MESSAGE = (
@@ -14,7 +16,9 @@ _VERSION_MESSAGE = (
 )
 
 
-class RestError(Exception):
+class RestError(AvroBridgeError):
+    """A REST API failure of the registry server: HTTP ``status``, Confluent's ``error_code``."""
+
     def __init__(self, status: int, error_code: int, message: str) -> None:
         super().__init__(message)
         self.status = status

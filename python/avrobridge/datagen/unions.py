@@ -1,0 +1,125 @@
+"""fastavro's union choice, mirrored (the codec writes a union value with the same branch):
+a generated union value is kept only when that choice is the branch it was made for, so it
+decodes back as itself."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from .model import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, Node
+
+# --------------------------------------------------------------------------------------
+# fastavro's union choice, mirrored (the codec writes a union value with the same branch):
+# a generated union value is kept only when that choice is the branch it was made for, so
+# it decodes back as itself.
+# --------------------------------------------------------------------------------------
+
+
+class Unencodable(ValueError):
+    """fastavro's logical-type conversion refuses the value."""
+
+
+def _prepare(value: Any, node: Node) -> Any:
+    key = node.writer_key
+    if key == "int-date":
+        if isinstance(value, date):
+            return 0
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise Unencodable(str(exc)) from None
+            return 0
+    elif key in ("int-time-millis", "long-time-micros"):
+        if isinstance(value, time):
+            return 0
+    elif key == "string-uuid":
+        if isinstance(value, uuid.UUID):
+            return str(value)
+    elif key in ("bytes-decimal", "fixed-decimal"):
+        if isinstance(value, Decimal):
+            _sign, digits, exp = value.as_tuple()
+            if not isinstance(exp, int) or len(digits) > node.precision or exp + node.scale < 0:
+                raise Unencodable("the decimal does not fit the schema")
+            return b"\x00" * node.size if node.type == "fixed" else b""
+    elif key is not None and isinstance(value, datetime):  # the timestamps
+        return 0
+    return value
+
+
+def _valid(value: Any, node: Node, depth: int = 0) -> bool:
+    """fastavro's ``validate``, the test its union choice makes."""
+    if depth > 256:
+        return False
+    if node.writer_key is not None:
+        value = _prepare(value, node)
+    t = node.type
+    if t == "null":
+        return value is None
+    if t == "boolean":
+        return isinstance(value, bool)
+    if t in ("int", "long"):
+        lo, hi = (INT_MIN, INT_MAX) if t == "int" else (LONG_MIN, LONG_MAX)
+        return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+    if t in ("float", "double"):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "bytes":
+        return isinstance(value, (bytes, bytearray))
+    if t == "string":
+        return isinstance(value, str)
+    if t == "fixed":
+        return isinstance(value, bytes) and len(value) == node.size
+    if t == "enum":
+        return isinstance(value, str) and value in node.symbols
+    if t == "array":
+        assert node.items is not None
+        items = node.items
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, str)
+            and all(_valid(v, items, depth + 1) for v in value)
+        )
+    if t == "map":
+        assert node.values is not None
+        vals = node.values
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and _valid(v, vals, depth + 1) for k, v in value.items()
+        )
+    if t == "record":
+        if not isinstance(value, Mapping):
+            return False
+        for name, ftype, _, has_default in node.fields:
+            if name in value:
+                if not _valid(value[name], ftype, depth + 1):
+                    return False
+            elif not has_default and not _valid(None, ftype, depth + 1):
+                return False
+        return True
+    if t == "union":
+        return any(_valid(value, b, depth + 1) for b in node.branches)
+    return False
+
+
+def picked(value: Any, union: Node, drawn: int) -> bool:
+    """Whether fastavro writes ``value`` (made for branch ``drawn``) with that branch."""
+    best, most_fields, could_be_float = -1, -1, False
+    for i, b in enumerate(union.branches):
+        if could_be_float:
+            if b.type == "double":
+                return i == drawn
+            continue
+        if i != drawn and not _valid(value, b):  # the drawn branch is valid by construction
+            continue
+        if b.type == "record" and not b.error:  # an error is no "record" there
+            present = sum(1 for f in b.fields if f[0] in value)
+            if present > most_fields:
+                best, most_fields = i, present
+        elif b.type == "float":
+            best, could_be_float = i, True
+        else:
+            return i == drawn
+    return best == drawn
