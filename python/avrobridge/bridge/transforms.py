@@ -95,8 +95,17 @@ class Filter(_Spec):
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
-            re.compile(v)
+            _compiles(v)
         return v
+
+
+def _compiles(pattern: str) -> None:
+    """A bad pattern is a ValueError, which pydantic reports as a settings error (re.error is
+    not one, and would escape validation as a bare exception)."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
 
 
 class Route(_Spec):
@@ -109,7 +118,7 @@ class Route(_Spec):
     @field_validator("regex")
     @classmethod
     def _regex(cls, v: str) -> str:
-        re.compile(v)
+        _compiles(v)
         return v
 
 
