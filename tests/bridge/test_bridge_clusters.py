@@ -185,3 +185,54 @@ def test_a_sink_registry_refusal_and_an_unknown_source_id_go_to_the_dlq_or_stop(
                 sink={"topic": sink, **sink_side},
             )
         ).run()
+
+
+def test_a_refused_target_schema_sends_the_topics_records_to_the_dlq_or_stops(
+    kafka_bootstrap: str,
+    kafka_bootstrap_b: str,
+    new_topic: Any,
+    new_topic_b: Any,
+    registry_pair: RegistryPair,
+    tmp_path: Path,
+) -> None:
+    """Transcoding: the sink registry refuses the target itself (409 under BACKWARD), so no
+    record of the topic can be produced: with errors.tolerance "all" each one goes to the
+    dead-letter topic untouched, with the registry's code; with "none" the bridge stops."""
+    source = new_topic("xt-src")
+    sink, dlq = new_topic_b("xt-sink"), new_topic_b("xt-dlq")
+    v1 = employee_versions()[0]
+    writer_id = register(registry_pair.source.url, f"{source}-value", v1, "NONE")
+    values = [frame(writer_id, ab.encode(ab.Schema(v1), employee(i, 1))) for i in range(5)]
+    values.append(None)  # a tombstone of the topic: dead-lettered too, never dropped
+    produce(kafka_bootstrap, source, [(0, f"k{i}".encode(), v, None) for i, v in enumerate(values)])
+    register(registry_pair.target.url, f"{sink}-value", v1, "BACKWARD")
+    target = tmp_path / "refused.avsc"
+    target.write_text(
+        json.dumps({**v1, "fields": [*v1["fields"], {"name": "badge", "type": "int"}]})
+    )
+    common = {
+        **_sides(kafka_bootstrap, kafka_bootstrap_b, registry_pair, f"xt-{source}"),
+        "source": {"topics": [source]},
+        "value": {"schema_file": str(target), "allow_incompatible_versions": [1]},
+        "until_end": True,
+        "sink": {
+            "topic": sink,
+            "kafka": {"bootstrap_servers": kafka_bootstrap_b},
+            "registry": {"url": registry_pair.target.url},
+        },
+    }
+    summary = Bridge(
+        load_settings(None, **common, errors={"tolerance": "all", "dead_letter_topic": dlq})
+    ).run()
+    assert (summary.records_in, summary.records_out) == (6, 0)
+    assert (summary.dead_lettered, summary.filtered) == (6, 0)
+    dead = read_all(kafka_bootstrap_b, dlq, 6)
+    assert [m.value() for m in dead] == values
+    assert {dict(m.headers() or [])[REGISTRY_ERROR_CODE] for m in dead} == {b"409"}
+
+    with pytest.raises(BridgeError, match="409"):
+        Bridge(
+            load_settings(
+                None, **{**common, "kafka": {**common["kafka"], "group_id": f"xt2-{source}"}}
+            )
+        ).run()

@@ -23,6 +23,7 @@ from typing import Any
 from .._backend import impl
 from ..errors import AvroBridgeError, RegistryError, SchemaResolutionError
 from .config import BridgeSettings, TargetSettings
+from .deadletter import VALUE_CONVERTER
 from .idmap import IdTranslator
 from .schemas import RegistryUnavailable, SchemaNotFound, SchemaSource
 from .transforms import (
@@ -92,6 +93,11 @@ class Converter:
         #: (side, writer reference) -> the sink id its records carry (copies: each writer
         #: registered in the sink registry; transcoding: the target's id).
         self.translated: dict[tuple[str, WriterRef], int] = {}
+        #: Source topics whose sink schema the sink registry refused (errors.tolerance "all":
+        #: their records go to the dead-letter topic, with the registry's error).
+        self.refused: dict[str, RegistryError] = {}
+        #: Records of the last batch set aside that way (counted by the batch as filtered).
+        self.set_aside = 0
         meta = self.transforms.metadata
         preserve = settings.sink.preserve_partitions
         # Files (an export) take the records unframed: "header" framing leaves them so.
@@ -233,11 +239,22 @@ class Converter:
             if f.predicate == "topic_matches":
                 hit = re.fullmatch(f.pattern or "", source_topic) is not None
                 dropped = dropped or hit != f.negate
-        key_frame = (
-            self._frame(self.key, sink) if self.key is not None and not self.key.copy else None
-        )
-        # A copy's frames come with its plans (one sink id per writer schema).
-        value_frame = b"" if self.value.copy else self._frame(self.value, sink)
+        try:
+            key_frame = (
+                self._frame(self.key, sink) if self.key is not None and not self.key.copy else None
+            )
+            # A copy's frames come with its plans (one sink id per writer schema).
+            value_frame = b"" if self.value.copy else self._frame(self.value, sink)
+        except RegistryError as exc:
+            if self.settings.errors.tolerance == "none":
+                raise
+            # No record of this topic can carry an id the sink registry has: the batch step
+            # sets them aside (as a dropped topic) and `convert` hands them to the DLQ.
+            log.error(
+                "the sink registry refused the schema of %s (from %s): %s", sink, source_topic, exc
+            )
+            self.refused[source_topic] = exc
+            key_frame, value_frame, dropped = None, b"", True
         entry: tuple[Any, ...] = (sink, value_frame, key_frame, dropped)
         if self.settings.sink.preserve_partitions == "auto":
             entry = (*entry, self._same_partition_count(source_topic, sink))
@@ -369,6 +386,9 @@ class Converter:
                 messages, self.spec, self.value.plans, key_plans, self._topics
             )
             if not batch.missing:
+                self.set_aside = 0
+                if self.refused and batch.filtered:
+                    self._fail_refused(batch, messages)
                 return batch
             for topic in batch.missing_topics:
                 self._add_topic(topic)
@@ -377,6 +397,20 @@ class Converter:
             if self.key is not None:
                 for ref in batch.missing_key_refs:
                     self.cached_plan(self.key, ref)
+
+    def _fail_refused(self, batch: Any, messages: list[Any]) -> None:
+        """The records of refused topics, set aside as dropped, become failures (in consumed
+        order): the emitter dead-letters them with the registry's error code."""
+        refused = self.refused
+        failures = [
+            (i, VALUE_CONVERTER, refused[m.topic()])
+            for i, m in enumerate(messages)
+            if m.error() is None and m.topic() in refused
+        ]
+        if failures:
+            merged = sorted([*batch.failures, *failures], key=lambda f: f[0])
+            batch.failures[:] = merged
+            self.set_aside = len(failures)
 
     @property
     def plans_cached(self) -> int:

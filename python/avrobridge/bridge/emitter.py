@@ -26,9 +26,12 @@ class Emitter:
         self.dead_letter_topic = errors.dead_letter_topic or ""  # set whenever tolerance is "all"
         self.context_headers = errors.context_headers
 
-    def emit(self, batch: ConvertedBatch, messages: list[Any]) -> BridgeError | None:
+    def emit(
+        self, batch: ConvertedBatch, messages: list[Any], set_aside: int = 0
+    ) -> BridgeError | None:
         """Produces the batch's records; returns the error to stop with when a record may not
-        be skipped (errors.tolerance "none"): the batch then ends just before that record."""
+        be skipped (errors.tolerance "none"): the batch then ends just before that record.
+        `set_aside`: failures the batch also counted as filtered (a refused sink topic)."""
         self._produce_all(batch.produce)
         stop = None
         dead: dict[str, int] = {}
@@ -64,7 +67,7 @@ class Emitter:
                 ]
             )
             dead[failure.short_class] = dead.get(failure.short_class, 0) + 1
-        self._count(batch, dead)
+        self._count(batch, dead, set_aside)
         return stop
 
     def _produce_all(self, items: list[tuple[Any, ...]]) -> None:
@@ -86,12 +89,13 @@ class Emitter:
                 where = f"{topic} [{partition}]" if partition >= 0 else topic
                 raise BridgeError(f"producing to {where} failed: {err.str()}") from None
 
-    def _count(self, batch: ConvertedBatch, dead: dict[str, int]) -> None:
+    def _count(self, batch: ConvertedBatch, dead: dict[str, int], set_aside: int) -> None:
         m = self.metrics
         t = m.totals
         t.batches += 1
         t.records_in += batch.records
-        t.filtered += batch.filtered
+        filtered = batch.filtered - set_aside
+        t.filtered += filtered
         t.tombstones += batch.tombstones
         for topic, n in batch.records_by_topic.items():
             m.records_in.labels(topic).inc(n)
@@ -100,8 +104,8 @@ class Emitter:
             m.records_out.labels(topic).inc(n)
         for ref, n in batch.by_writer.items():
             t.per_writer_schema[str(ref)] += n
-        if batch.filtered:
-            m.filtered.inc(batch.filtered)
+        if filtered:
+            m.filtered.inc(filtered)
         for cls, n in dead.items():
             t.dead_lettered += n
             t.dead_letter_reasons[cls] += n

@@ -292,7 +292,7 @@ class Bridge:
                 source.advance(batch, msgs)
                 if batch.records or batch.failures:
                     durability.before_produce()
-                    stop = emitter.emit(batch, msgs)
+                    stop = emitter.emit(batch, msgs, self.converter.set_aside)
                     durability.track(batch.offsets)
                     self._count_translations(batch.by_writer)
                     if stop is not None:
@@ -339,6 +339,11 @@ class Bridge:
         if producer is not None:
             # Whatever is still queued is delivered (a failure path committed nothing of it).
             producer.flush(self.settings.delivery.shutdown_timeout_s)
+            # Closed now, not when the last reference goes: a failed run's traceback keeps
+            # the loop's frames (and this producer) alive, retrying brokers long after.
+            close = getattr(producer, "close", None)  # confluent-kafka >= 2.14
+            if close is not None:
+                close()
         if source is not None:
             source.close()
         self._source = None
