@@ -11,12 +11,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import ConsumerGroupState, KafkaException
+from confluent_kafka.admin import AdminClient
 
 import avrobridge as ab
+from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 
 from .helpers import (
@@ -45,7 +49,12 @@ def _start(config: Path, log: Path, env: dict[str, str] | None = None) -> subpro
 
 
 def _employees(
-    bootstrap: str, registry_url: str, topic: str, n: int, partitions: int
+    bootstrap: str,
+    registry_url: str,
+    topic: str,
+    n: int,
+    partitions: int,
+    before_producing: Callable[[], None] | None = None,
 ) -> dict[bytes, Any]:
     versions = employee_versions()
     ids = register_versions(registry_url, f"{topic}-value", versions)
@@ -57,8 +66,30 @@ def _employees(
         key = f"{i:07d}".encode()
         records.append((i % partitions, key, frame(ids[v], ab.encode(schemas[v], rec)), None))
         expected[key] = as_v1(rec)
+    if before_producing is not None:
+        before_producing()
     produce(bootstrap, topic, records)
     return expected
+
+
+def _wait_for_members(bootstrap: str, group: str, members: int, timeout_s: float) -> None:
+    """Until the consumer group is stable with `members` members, each holding partitions."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": kafka_logger("tests.kafka")})
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            group_info = admin.describe_consumer_groups([group])[group].result(10)
+        except KafkaException:
+            group_info = None
+        if (
+            group_info is not None
+            and group_info.state == ConsumerGroupState.STABLE
+            and len(group_info.members) == members
+            and all(m.assignment.topic_partitions for m in group_info.members)
+        ):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"group {group} did not settle with {members} members in {timeout_s} s")
 
 
 def _config(
@@ -170,7 +201,6 @@ def test_two_instances_share_the_work_and_one_stops_mid_run(
     is duplicated."""
     source = new_topic("pair-src", partitions=6)
     sink = new_topic("pair-sink", partitions=6)
-    expected = _employees(kafka_bootstrap, registry.url, source, 60_000, 6)
     config = _config(
         tmp_path,
         kafka_bootstrap,
@@ -183,6 +213,16 @@ def test_two_instances_share_the_work_and_one_stops_mid_run(
     a = _start(config, log_a, {"AVROBRIDGE_DELIVERY__TRANSACTIONAL_ID": "pair-a"})
     b = _start(config, log_b, {"AVROBRIDGE_DELIVERY__TRANSACTIONAL_ID": "pair-b"})
     try:
+        # The records arrive once both instances hold partitions: otherwise the first to
+        # join could bridge them all before the other one starts.
+        expected = _employees(
+            kafka_bootstrap,
+            registry.url,
+            source,
+            60_000,
+            6,
+            lambda: _wait_for_members(kafka_bootstrap, f"bridge-{source}", 2, 60),
+        )
         # Once b is bridging (its first batch converted), it leaves mid-run (gracefully).
         deadline = time.monotonic() + 60
         while "carry schema id" not in log_b.read_text() and time.monotonic() < deadline:

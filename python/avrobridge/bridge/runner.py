@@ -339,13 +339,14 @@ class Bridge:
         if producer is not None:
             # Whatever is still queued is delivered (a failure path committed nothing of it).
             producer.flush(self.settings.delivery.shutdown_timeout_s)
+        if source is not None:
+            source.close()  # leaving the group revokes: the durability strategy commits
+        if producer is not None:
             # Closed now, not when the last reference goes: a failed run's traceback keeps
             # the loop's frames (and this producer) alive, retrying brokers long after.
             close = getattr(producer, "close", None)  # confluent-kafka >= 2.14
             if close is not None:
                 close()
-        if source is not None:
-            source.close()
         self._source = None
         self._producer = None
 
