@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from avrobridge.registry import BackgroundServer, ServerSettings
 from bridge_backfill import RUNS, backfill_table, compare
 from bridge_e2e import LoopResult
-
-
-@pytest.fixture(scope="module")
-def registry() -> Any:
-    with BackgroundServer(ServerSettings(port=0, log_level="warning")) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,7 @@ from typing import Any
 
 import pytest
 
-from avrobridge.registry import BackgroundServer, ServerSettings
 from bridge_e2e import ALL_LOOPS, LoopResult, compare, latency, table
-
-
-@pytest.fixture(scope="module")
-def registry() -> Any:
-    with BackgroundServer(ServerSettings(port=0, log_level="warning")) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

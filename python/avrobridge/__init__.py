@@ -9,7 +9,19 @@ the fastavro twin ``avrobridge._fallback`` ("fastavro"). ``AVROBRIDGE_BACKEND`` 
 
 from __future__ import annotations
 
-from ._backend import BACKEND, impl
+# The codec's names, as the selected backend exports them (one list, in _backend.py).
+from ._backend import (
+    BACKEND,
+    DEFAULT_MAX_ZERO_BYTE_ITEMS,
+    ContainerReader,
+    ContainerWriter,
+    Schema,
+    Transcoder,
+    decode,
+    decode_many,
+    encode,
+    encode_many,
+)
 from ._version import __version__
 from .compat import (
     Compatibility,
@@ -30,18 +42,6 @@ from .errors import (
     SchemaError,
     SchemaResolutionError,
 )
-
-Schema = impl.Schema
-encode = impl.encode
-decode = impl.decode
-encode_many = impl.encode_many
-decode_many = impl.decode_many
-Transcoder = impl.Transcoder
-ContainerReader = impl.ContainerReader
-ContainerWriter = impl.ContainerWriter
-#: How many items that take no bytes (null, empty records, fixed of size 0) one decode or
-#: transcode call may read in total; raise it with ``max_zero_byte_items=``.
-DEFAULT_MAX_ZERO_BYTE_ITEMS: int = impl.DEFAULT_MAX_ZERO_BYTE_ITEMS
 
 __all__ = [
     "BACKEND",

@@ -150,6 +150,8 @@ class SchemaSource:
     def _parse(self, registered: RegistrySchema, what: str) -> Schema:
         if (registered.schema_type or "AVRO") != "AVRO":
             raise SchemaNotFound(f"{what} is a {registered.schema_type} schema, not Avro")
+        if registered.schema_str is None:
+            raise SchemaNotFound(f"{what}: the registry gave no schema text")
         refs = self._resolve_references(registered)
         return Schema(registered.schema_str, references=refs or None, validate_defaults=False)
 
