@@ -17,11 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
+from confluent_kafka import Producer
 
-from ..errors import BridgeError
+from . import progress_topic
 from .offsets import OffsetStore, Partition
 
 log = logging.getLogger("avrobridge.bridge")
@@ -66,60 +64,29 @@ class FileProgress(OffsetStore):
 
     def ensure_topic(self, timeout_s: float) -> None:
         """Creates the compacted progress topic when it does not exist."""
-        admin = AdminClient(self._conf)
-        topic = NewTopic(self.topic, 1, config={"cleanup.policy": "compact"})
-        future = admin.create_topics([topic], request_timeout=timeout_s)[self.topic]
-        try:
-            future.result(timeout=timeout_s)
-            log.info("created the progress topic %s", self.topic)
-        except KafkaException as exc:
-            err: KafkaError = exc.args[0]
-            if err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise BridgeError(
-                    f"cannot create the progress topic {self.topic!r}: {err.str()}"
-                ) from None
+        progress_topic.ensure_topic(self._conf, self.topic, "the progress topic", timeout_s)
 
     def load(self, timeout_s: float) -> None:
         """Reads every committed progress record of this group (the topic to its end)."""
-        conf = {
-            **self._conf,
-            "group.id": f"{self.group_id}-progress-reader",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-        consumer = Consumer(conf)
-        try:
-            meta = consumer.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
-            if meta is None or meta.error is not None:
-                return
-            partitions = sorted(meta.partitions)
-            consumer.assign([TopicPartition(self.topic, p, 0) for p in partitions])
-            self._read_to_end(consumer, set(partitions), timeout_s)
-        finally:
-            consumer.close()
+        progress_topic.read_to_end(
+            self._conf,
+            self.topic,
+            f"{self.group_id}-progress-reader",
+            "the progress topic",
+            timeout_s,
+            self._fold,
+        )
 
-    def _read_to_end(self, consumer: Consumer, pending: set[int], timeout_s: float) -> None:
+    def _fold(self, key: bytes | None, value: bytes | None) -> None:
         prefix = json.dumps([self.group_id], separators=(",", ":"))[:-1] + ","
-        while pending:
-            msg = consumer.poll(timeout_s)
-            if msg is None:
-                raise BridgeError(f"reading the progress topic {self.topic!r} timed out")
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(msg.partition())
-                    continue
-                raise BridgeError(f"reading the progress topic {self.topic!r}: {err.str()}")
-            key, value = msg.key(), msg.value()
-            if key is None or not key.decode(errors="replace").startswith(prefix):
-                continue
-            path = json.loads(key)[1]
-            if value is None:
-                self.found.pop(path, None)
-                continue
-            v = json.loads(value)
-            self.found[path] = FilePosition(int(v["offset"]), int(v["block"]), int(v["records"]))
+        if key is None or not key.decode(errors="replace").startswith(prefix):
+            return
+        path = json.loads(key)[1]
+        if value is None:
+            self.found.pop(path, None)
+            return
+        v = json.loads(value)
+        self.found[path] = FilePosition(int(v["offset"]), int(v["block"]), int(v["records"]))
 
     # -- the store ------------------------------------------------------------------------
 

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
+from confluent_kafka import Producer
 
-from ..errors import BridgeError
+from . import progress_topic
 from .offsets import OffsetStore, Partition
 
 log = logging.getLogger("avrobridge.bridge")
@@ -43,26 +40,8 @@ class SinkTopicOffsets(OffsetStore):
         return json.dumps([self.group, partition[0], partition[1]]).encode()
 
     def ensure_topic(self, timeout_s: float) -> None:
-        """Creates the offsets topic (compacted, one partition, hourly segments) when it does
-        not exist."""
-        admin = AdminClient(self.conf)
-        if self.topic in admin.list_topics(timeout=timeout_s).topics:
-            return
-        # Compaction cleans closed segments only: hourly segments keep what a restart reads
-        # to about an hour of progress records (the default would keep a week's).
-        config = {"cleanup.policy": "compact", "segment.ms": "3600000"}
-        futures = admin.create_topics(
-            [NewTopic(self.topic, 1, config=config)], operation_timeout=timeout_s
-        )
-        try:
-            futures[self.topic].result(timeout_s)
-            log.info("created the offsets topic %s (compacted) in the sink cluster", self.topic)
-        except KafkaException as exc:
-            err: KafkaError = exc.args[0]
-            if err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise BridgeError(
-                    f"cannot create the offsets topic {self.topic} in the sink cluster: {err.str()}"
-                ) from None
+        """Creates the offsets topic (compacted, one partition) when it does not exist."""
+        progress_topic.ensure_topic(self.conf, self.topic, "the offsets topic", timeout_s)
 
     def _produce(self, producer: Producer, offsets: Mapping[Partition, int]) -> None:
         for partition, offset in offsets.items():
@@ -90,48 +69,14 @@ class SinkTopicOffsets(OffsetStore):
         """Reads the offsets topic to its end (committed transactions only)."""
         wanted = list(partitions)
         found: dict[Partition, int] = {}
-        consumer = Consumer(
-            {
-                **self.conf,
-                "group.id": f"{self.group}-offsets-reader",  # never joined, never committed
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-                "enable.partition.eof": True,
-            }
+        progress_topic.read_to_end(
+            self.conf,
+            self.topic,
+            f"{self.group}-offsets-reader",
+            "the offsets topic",
+            timeout_s,
+            lambda key, value: self._fold(key, value, found),
         )
-        try:
-            meta = consumer.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
-            if meta is None or meta.error is not None:
-                return {p: -1 for p in wanted}
-            left = set()
-            assign = []
-            for number in meta.partitions:
-                tp = TopicPartition(self.topic, number)
-                low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
-                if high > low:
-                    left.add(number)
-                    assign.append(TopicPartition(self.topic, number, low))
-            consumer.assign(assign)
-            deadline = time.monotonic() + timeout_s
-            while left:
-                if time.monotonic() > deadline:
-                    raise BridgeError(
-                        f"reading the offsets topic {self.topic} in the sink cluster did not "
-                        f"reach its end within {timeout_s:g} s"
-                    )
-                for m in consumer.consume(10_000, 0.5):
-                    err = m.error()
-                    if err is not None:
-                        if err.code() == KafkaError._PARTITION_EOF:
-                            left.discard(m.partition())
-                        elif err.fatal():
-                            raise BridgeError(f"reading the offsets topic: {err.str()}")
-                        continue
-                    self._fold(m.key(), m.value(), found)
-        except KafkaException as exc:
-            raise BridgeError(f"reading the offsets topic: {exc.args[0].str()}") from None
-        finally:
-            consumer.close()
         log.info(
             "progress read from the offsets topic %s: %s",
             self.topic,
