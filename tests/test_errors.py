@@ -23,7 +23,7 @@ _INTERNAL_SIGNALS = {
     "avrobridge._fallback.container_blocks.Fail",
     "avrobridge._fallback.container_codecs.Corrupt",
     "avrobridge._fallback.container_codecs.TooLarge",
-    "avrobridge._fallback.schema.default.DefaultError",
+    "avrobridge.schema.default.DefaultError",
     "avrobridge._fallback.wirecheck.PythonFailure",
     "avrobridge._fallback.wirecheck.WireError",
     "avrobridge.bench.impls.Unsupported",

@@ -37,7 +37,7 @@ from avrobridge.errors import DecodeError, EncodeError, SchemaError
 native: ModuleType = importlib.import_module("avrobridge._native")
 fallback: ModuleType = importlib.import_module("avrobridge._fallback")
 # The fallback's own schema graph drives the value generator of the differential test.
-fallback_schema: ModuleType = importlib.import_module("avrobridge._fallback.schema")
+fallback_schema: ModuleType = importlib.import_module("avrobridge.schema")
 
 D = decimal.Decimal
 UTC = datetime.timezone.utc

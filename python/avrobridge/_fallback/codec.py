@@ -19,22 +19,7 @@ from typing import Any
 import fastavro
 from fastavro.read import LOGICAL_READERS
 
-from .codec_logical import prepare_logical
-from .codec_objects import (
-    MISSING,
-    EncodeFailure,
-    bytes_like,
-    check_depth,
-    extract_f64,
-    extract_i32,
-    extract_i64,
-    is_mapping,
-    is_sequence,
-    mapping_get,
-    utf8_checked,
-    wrong_type,
-)
-from .schema import (
+from ..schema import (
     ARRAY,
     BOOLEAN,
     BYTES,
@@ -53,6 +38,21 @@ from .schema import (
     Field,
     Node,
     fastavro_branch_name,
+)
+from .codec_logical import prepare_logical
+from .codec_objects import (
+    MISSING,
+    EncodeFailure,
+    bytes_like,
+    check_depth,
+    extract_f64,
+    extract_i32,
+    extract_i64,
+    is_mapping,
+    is_sequence,
+    mapping_get,
+    utf8_checked,
+    wrong_type,
 )
 from .union_choice import choose_branch
 

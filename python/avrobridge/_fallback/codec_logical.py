@@ -9,6 +9,19 @@ import time
 import uuid
 from typing import Any
 
+from ..schema import (
+    DATE,
+    DECIMAL_BYTES,
+    DECIMAL_FIXED,
+    LOCAL_TIMESTAMP_MICROS,
+    LOCAL_TIMESTAMP_MILLIS,
+    TIME_MICROS,
+    TIME_MILLIS,
+    TIMESTAMP_MICROS,
+    TIMESTAMP_MILLIS,
+    UUID_STRING,
+    Node,
+)
 from .codec_objects import (
     EPOCH_UTC,
     I32_MAX,
@@ -21,19 +34,6 @@ from .codec_objects import (
     extract_i64,
     utf8_checked,
     wrong_type,
-)
-from .schema import (
-    DATE,
-    DECIMAL_BYTES,
-    DECIMAL_FIXED,
-    LOCAL_TIMESTAMP_MICROS,
-    LOCAL_TIMESTAMP_MILLIS,
-    TIME_MICROS,
-    TIME_MILLIS,
-    TIMESTAMP_MICROS,
-    TIMESTAMP_MILLIS,
-    UUID_STRING,
-    Node,
 )
 
 

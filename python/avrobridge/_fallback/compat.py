@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ..schema import Node
 from .matching import PROMOTIONS, names_match
-from .schema import Node
 
 __all__ = ["check"]
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Final, Literal
 
 from ..errors import ConfigError, ContainerError, ContainerIOError, DecodeError, SchemaError
+from ..schema import min_size
 from . import transcode, wirecheck
 from .container_blocks import (
     DEFAULT_MAX_BLOCK_BYTES,
@@ -25,7 +26,6 @@ from .container_blocks import (
 )
 from .exceptions import decode_error
 from .resolve import build_plan
-from .schema import min_size
 from .schema_api import Schema, deep_recursion
 
 __all__ = ["ContainerReader"]

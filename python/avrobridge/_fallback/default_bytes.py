@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 from .._avro_rules import latin1
-from .schema import (
+from ..schema import (
     MAX_DEFAULT_DEPTH,
     DefaultError,
     Node,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from .schema import Node
+from ..schema import Node
 
 __all__ = ["PROMOTIONS", "names_match", "select_branch"]
 

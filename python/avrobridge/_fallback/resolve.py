@@ -19,6 +19,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..errors import SchemaResolutionError
+from ..schema import (
+    DECIMAL_BYTES,
+    DECIMAL_FIXED,
+    DefaultError,
+    Node,
+)
 from .default_bytes import encode_default
 from .matching import names_match, select_branch
 from .resolve_plan import (
@@ -50,12 +56,6 @@ from .resolve_plan import (
     Plan,
     Step,
     copy_op,
-)
-from .schema import (
-    DECIMAL_BYTES,
-    DECIMAL_FIXED,
-    DefaultError,
-    Node,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .schema import (
+from ..schema import (
     Node,
 )
 

@@ -13,8 +13,8 @@ from typing import Any, Final, NoReturn
 
 import fastavro
 
+from .. import schema as _s
 from . import codec, wirecheck
-from . import schema as _s
 
 #: Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
 #: unless ``max_zero_byte_items`` says otherwise (``rust/src/wire.rs``).

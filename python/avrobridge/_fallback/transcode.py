@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Final
 
+from ..schema import Node
 from . import wirecheck as _w
 from .default_bytes import write_long
 from .resolve_plan import (
@@ -40,7 +41,6 @@ from .resolve_plan import (
     WRITER_UNION,
     Plan,
 )
-from .schema import Node
 from .wirecheck import MAX_DEPTH, WireError
 
 __all__ = ["transcode"]

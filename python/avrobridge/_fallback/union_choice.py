@@ -9,21 +9,7 @@ import numbers
 import uuid
 from typing import Any
 
-from .codec_objects import (
-    I32_MAX,
-    I32_MIN,
-    I64_MAX,
-    I64_MIN,
-    MISSING,
-    EncodeFailure,
-    extract_i64,
-    is_mapping,
-    is_sequence,
-    mapping_get,
-    type_name,
-    utf8_or_empty,
-)
-from .schema import (
+from ..schema import (
     ARRAY,
     BOOLEAN,
     BYTES,
@@ -49,6 +35,20 @@ from .schema import (
     UNION,
     UUID_STRING,
     Node,
+)
+from .codec_objects import (
+    I32_MAX,
+    I32_MIN,
+    I64_MAX,
+    I64_MIN,
+    MISSING,
+    EncodeFailure,
+    extract_i64,
+    is_mapping,
+    is_sequence,
+    mapping_get,
+    type_name,
+    utf8_or_empty,
 )
 from .wirecheck import MAX_DEPTH
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from .schema import (
+from ..schema import (
     ARRAY,
     BOOLEAN,
     BYTES,

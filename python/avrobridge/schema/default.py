@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._avro_rules import latin1
+from .._avro_rules import latin1
 from .json_text import json_text
 from .model import (
     ARRAY,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from ...errors import SchemaError
+from ..errors import SchemaError
 
 # Operation codes: one per way a value is read or written (the Rust `plan::Op`).
 NULL: Final = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..._avro_rules import as_u64, decimal_params, max_fixed_decimal_digits
+from .._avro_rules import as_u64, decimal_params, max_fixed_decimal_digits
 from .canonical import canonical_form
 from .default import DefaultError, default_value
 from .json_text import load_json
