@@ -252,8 +252,10 @@ impl<'a> Reader<'a> {
     }
 
     /// The item count of the next block of an array or map, `0` at the end marker. Negative
-    /// counts (block followed by its byte size) are accepted. The count is refused when it
-    /// cannot fit in the remaining input (`min_item_size` bytes per item at least).
+    /// counts (block followed by its byte size) are accepted; the size is read and, as
+    /// Apache Avro Java's reader does, not used (items are always walked). The count is
+    /// refused when it cannot fit in the remaining input (`min_item_size` bytes per item at
+    /// least).
     #[inline]
     pub fn read_block_count(&mut self, min_item_size: usize) -> Result<usize> {
         let start = self.pos;
@@ -262,14 +264,7 @@ impl<'a> Reader<'a> {
             let Some(count) = raw.checked_neg() else {
                 return Err(Error::decode(format!("invalid block count {raw}"), start));
             };
-            let size_at = self.pos;
-            let size = self.read_long()?;
-            if size < 0 || size as u64 > self.remaining() as u64 {
-                return Err(Error::decode(
-                    format!("invalid block byte size {size}"),
-                    size_at,
-                ));
-            }
+            self.read_long()?;
             count as u64
         } else {
             raw as u64

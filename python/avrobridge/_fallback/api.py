@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 from ..errors import DecodeError, EncodeError, SchemaResolutionError
-from . import wirecheck
+from . import fastread, wirecheck
 from .exceptions import decode_error, encode_error
-from .schema_api import Schema, as_schema, require
+from .schema_api import Schema, as_schema, require, strict_reader
 from .transcoder_api import cached_plan, resolve_bytes, usize
+
+# The keyword's default object: calls that leave it alone may read fastavro first.
+_DEFAULT_BUDGET: Final = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS
 
 
 def encode(schema: Any, datum: Any) -> bytes:
@@ -38,6 +41,21 @@ class _DecodeBudget:
         limit = usize(limit)
         self.resolve = wirecheck.ItemBudget(limit)
         self.build = wirecheck.ItemBudget(limit)
+
+
+def _same_schema(writer: Schema, reader: Schema | None) -> bool:
+    """Reading with the writer's own schema resolves nothing: decode directly."""
+    return reader is None or reader is writer or reader.text == writer.text
+
+
+def _fast_reader(schema: Any, reader: Any) -> fastread.StrictReader | None:
+    """fastavro first, when a call needs nothing else: a Schema object and no reader schema
+    but the writer's own (with the default zero-byte budget, checked by the caller)."""
+    if type(schema) is not Schema:
+        return None
+    if reader is not None and not (type(reader) is Schema and _same_schema(schema, reader)):
+        return None
+    return strict_reader(schema)
 
 
 def _decode_one(
@@ -77,6 +95,13 @@ def decode(
     """Decodes one datum; the whole input must be consumed. With ``reader``, the data is
     resolved from the writer schema ``schema`` to the reader schema (Avro schema
     resolution). At most ``max_zero_byte_items`` items that take no bytes are read."""
+    if max_zero_byte_items is _DEFAULT_BUDGET and type(data) is bytes:
+        fast = _fast_reader(schema, reader)
+        if fast is not None:
+            try:
+                return fast.read(data)
+            except Exception:
+                pass  # decoded again below, for the exact error
     budget = _DecodeBudget(max_zero_byte_items)
     require(data, bytes, "bytes")
     s = as_schema(schema)
@@ -121,6 +146,15 @@ def decode_many(
 ) -> list[Any]:
     """Decodes many byte strings in one call, with ``encode_many``'s error contract. The
     whole batch reads at most ``max_zero_byte_items`` items that take no bytes."""
+    if max_zero_byte_items is _DEFAULT_BUDGET:
+        fast = _fast_reader(schema, reader)
+        if fast is not None:
+            if not isinstance(items, (list, tuple)):
+                items = list(items)  # read twice when an item fails
+            try:
+                return fast.read_many(items)
+            except Exception:
+                pass  # decoded again below, with every item's result or error
     budget = _DecodeBudget(max_zero_byte_items)
     s = as_schema(schema)
     r = _optional_schema(reader)

@@ -14,7 +14,7 @@ from typing import Any, Final, NoReturn
 import fastavro
 
 from .. import schema as _s
-from . import codec, wirecheck
+from . import codec, fastread, wirecheck
 
 #: Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
 #: unless ``max_zero_byte_items`` says otherwise (``rust/src/wire.rs``).
@@ -24,13 +24,16 @@ DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS
 class Schema:
     """A parsed, validated Avro schema, compiled for encoding and decoding."""
 
-    __slots__ = ("_parsed", "_read_schema", "_references", "_text", "_write_schema")
+    __slots__ = ("_parsed", "_read_schema", "_references", "_strict", "_text", "_write_schema")
     _text: str
     _references: list[str]
     _parsed: _s.ParsedSchema
     # fastavro's parsed schemas, built on first use.
     _write_schema: Any
     _read_schema: Any
+    # fastavro first (fastread.StrictReader), None when the data must be walked first, False
+    # until first use.
+    _strict: Any
 
     def __init__(
         self, schema: Any, *, references: Any = None, validate_defaults: bool = True
@@ -49,6 +52,7 @@ class Schema:
         object.__setattr__(self, "_parsed", parsed)
         object.__setattr__(self, "_write_schema", None)
         object.__setattr__(self, "_read_schema", None)
+        object.__setattr__(self, "_strict", False)
 
     def __init_subclass__(cls, **kwargs: Any) -> NoReturn:
         raise TypeError("type 'avrobridge._fallback.Schema' is not an acceptable base type")
@@ -159,6 +163,12 @@ class Schema:
         return codec.prepare(self._parsed.root, datum, 0)
 
     def _decode(self, data: bytes, budget: wirecheck.ItemBudget) -> Any:
+        strict = strict_reader(self)
+        if strict is not None:
+            try:
+                return strict.read(data)
+            except Exception:
+                pass  # walked below for the exact error (or the value, if the walk passes)
         if self._parsed.recursive:
             with deep_recursion():
                 wirecheck.check(self._parsed.root, data, budget)
@@ -173,6 +183,16 @@ class Schema:
             read_schema = fastavro.parse_schema(_s.fastavro_schema(self._parsed.root, logical=True))
             object.__setattr__(self, "_read_schema", read_schema)
         return codec.read(read_schema, data)
+
+
+def strict_reader(schema: Schema) -> fastread.StrictReader | None:
+    """The schema's fastavro-first reader (built on first use), None when its data must be
+    walked first."""
+    strict = schema._strict
+    if strict is False:
+        strict = fastread.strict_reader(schema._parsed)
+        object.__setattr__(schema, "_strict", strict)
+    return strict  # type: ignore[no-any-return]
 
 
 # Pickles and reprs name the package, as the native class names ``avrobridge._native``.

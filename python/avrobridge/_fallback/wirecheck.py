@@ -224,10 +224,7 @@ def block_count(st: _State, pos: int, min_item_size: int) -> tuple[int, int]:
         if raw == _I64_MIN:
             raise WireError(f"invalid block count {raw}", pos)
         count = -raw
-        size, after = read_long(data, at)
-        if size < 0 or size > len(data) - after:
-            raise WireError(f"invalid block byte size {size}", at)
-        at = after
+        at = read_long(data, at)[1]  # the block's byte size: read, not used (as Java)
     else:
         count = raw
     if count == 0:

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from .model import (
     ARRAY,
+    BOOLEAN,
     DATE,
     DECIMAL_BYTES,
     DECIMAL_FIXED,
@@ -41,16 +42,24 @@ _FASTAVRO_LOGICAL_READS: Final = {
 }
 
 
+# The fixed a strict schema reads booleans as (our synthetic names never start so).
+_BOOLEAN_FIXED: Final = "_avrobridge_boolean"
+
+
 def fastavro_branch_name(node: Node) -> str:
     """The name fastavro's tuple notation knows a union branch by in our fastavro schema."""
     return node.fa_name if node.name is not None else node.kind
 
 
-def fastavro_schema(root: Node, *, logical: bool) -> Any:
+def fastavro_schema(root: Node, *, logical: bool, strict: dict[int, str] | None = None) -> Any:
     """Schema JSON for ``fastavro.parse_schema``. ``logical=False`` gives the plain wire
     types (encoding: values are converted beforehand); ``logical=True`` keeps the logical
-    types fastavro decodes like Rust, and marks decimals with our own reader."""
+    types fastavro decodes like Rust, and marks decimals with our own reader. ``strict``
+    gives the ops it names our own logical types (their checking readers): a boolean becomes
+    a one-byte fixed, defined once and then named."""
     seen: set[int] = set()
+    strict = strict or {}
+    boolean_defined = False
 
     def emit(node: Node) -> Any:
         if node.name is not None:
@@ -78,6 +87,17 @@ def fastavro_schema(root: Node, *, logical: bool) -> Any:
             return {"type": "map", "values": emit(node.values)}
         if op == UNION:
             return [emit(b) for b in node.branches]
+        if op in strict:
+            if op != BOOLEAN:
+                base = (
+                    _FASTAVRO_LOGICAL_READS[op][0] if op in _FASTAVRO_LOGICAL_READS else node.kind
+                )
+                return {"type": base, "logicalType": strict[op]}
+            nonlocal boolean_defined
+            if boolean_defined:
+                return _BOOLEAN_FIXED
+            boolean_defined = True
+            return {"type": "fixed", "name": _BOOLEAN_FIXED, "size": 1, "logicalType": strict[op]}
         if logical:
             if op == DECIMAL_BYTES:
                 return {"type": "bytes", "logicalType": FASTAVRO_DECIMAL, "scale": node.scale}

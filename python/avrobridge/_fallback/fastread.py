@@ -1,0 +1,216 @@
+"""fastavro first: the schema handed to fastavro's C reader so that it refuses what the
+Rust decoder refuses, and the cheap checks around it. Input that fastavro reads this way is
+the value the Rust decoder would build; anything it refuses (or a check below doubts) is
+walked by ``wirecheck`` for the exact error, offset and path.
+
+fastavro alone accepts: a boolean byte other than 0 or 1 (read as True), an int beyond 32
+bits, a time of day outside 00:00-24:00 (wrapped around), a negative union or enum index
+(Python's list indexing counts from the end), varints longer than 10 bytes, trailing bytes,
+and any count of items that take no bytes. So booleans are read as a one-byte fixed, ints and
+times of day through range checks (as our own logical types), union branches and enum
+symbols sit in lists that refuse negative indices, the input must be consumed exactly, and
+input holding a run of nine bytes with the high bit set not followed by 0 or 1 (where an
+over-long varint would have to be) is walked as well. Schemas whose data may nest without
+bound or repeat zero-byte items (recursion, arrays of nulls) are always walked first.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Final
+
+import fastavro
+from fastavro.read import LOGICAL_READERS
+
+from ..schema import (
+    ARRAY,
+    BOOLEAN,
+    INT,
+    MAP,
+    RECORD,
+    TIME_MICROS,
+    TIME_MILLIS,
+    UNION,
+    Node,
+    ParsedSchema,
+    fastavro_schema,
+)
+from . import wirecheck
+
+__all__ = ["Refused", "strict_reader"]
+
+_BOOLEAN: Final = "avrobridge-boolean"
+_INT: Final = "avrobridge-int"
+_TIME_MILLIS: Final = "avrobridge-time-millis"
+_TIME_MICROS: Final = "avrobridge-time-micros"
+_DAY_MICROS: Final = 86_400_000_000
+_I32_MIN: Final = -(1 << 31)
+_I32_MAX: Final = (1 << 31) - 1
+# Nine bytes in a row with the high bit set: the shortest run a varint needs to be longer
+# than 10 bytes or overflow 64 bits. Absent anywhere in the input, no varint can be; where
+# present, the byte after it tells. Mapping each byte to its high bit and searching for the
+# run is far faster than a regex class.
+_HIGH_BITS: Final = bytes(b >> 7 for b in range(256))
+_LONG_RUN: Final = b"\x01" * 9
+
+
+class Refused(Exception):
+    """A value fastavro read that the Rust decoder refuses (the walk finds which)."""
+
+
+def _read_boolean(data: bytes, writer_schema: Any, reader_schema: Any = None) -> bool:
+    if data == b"\x01":
+        return True
+    if data == b"\x00":
+        return False
+    raise Refused
+
+
+def _read_int(value: int, writer_schema: Any, reader_schema: Any = None) -> int:
+    if _I32_MIN <= value <= _I32_MAX:
+        return value
+    raise Refused
+
+
+def _time_reader(fastavro_reader: Any, scale: int) -> Any:
+    """fastavro's time reader wraps values outside the day around; Rust refuses them."""
+
+    def read(value: int, writer_schema: Any, reader_schema: Any = None) -> Any:
+        if 0 <= value * scale < _DAY_MICROS:
+            return fastavro_reader(value, writer_schema, reader_schema)
+        raise Refused
+
+    return read
+
+
+LOGICAL_READERS[f"fixed-{_BOOLEAN}"] = _read_boolean
+LOGICAL_READERS[f"int-{_INT}"] = _read_int
+LOGICAL_READERS[f"int-{_TIME_MILLIS}"] = _time_reader(LOGICAL_READERS["int-time-millis"], 1000)
+LOGICAL_READERS[f"long-{_TIME_MICROS}"] = _time_reader(LOGICAL_READERS["long-time-micros"], 1)
+_STRICT: Final = {
+    BOOLEAN: _BOOLEAN,
+    INT: _INT,
+    TIME_MILLIS: _TIME_MILLIS,
+    TIME_MICROS: _TIME_MICROS,
+}
+
+
+class _NoNegativeIndex(list[Any]):
+    """Union branches: fastavro indexes them with the number it read, and
+    Cython's indexing adds ``len()`` to a negative index before the list's own C lookup,
+    which then refuses any index still out of range. Reporting a length of 0 keeps a negative
+    index negative, so it fails there instead of counting from the end (fastavro's reader
+    never asks these lists their length otherwise)."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _walk_fastavro(schema: Any, seen: set[int]) -> Any:
+    """Swaps the lists fastavro indexes by wire numbers for ones without an index from the
+    end, in place (named types are shared by reference)."""
+    if isinstance(schema, list):
+        for i, branch in enumerate(schema):
+            schema[i] = _walk_fastavro(branch, seen)
+        return _NoNegativeIndex(schema)
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return schema
+    seen.add(id(schema))
+    kind = schema.get("type")
+    if kind == "enum":
+        # Looked up by the index read: a dict has no index from the end.
+        schema["symbols"] = dict(enumerate(schema["symbols"]))
+    elif kind == "record":
+        for field in schema["fields"]:
+            field["type"] = _walk_fastavro(field["type"], seen)
+    elif kind == "array":
+        schema["items"] = _walk_fastavro(schema["items"], seen)
+    elif kind == "map":
+        schema["values"] = _walk_fastavro(schema["values"], seen)
+    return schema
+
+
+def _safe(parsed: ParsedSchema) -> bool:
+    """Whether fastavro may read this schema's data first: bounded nesting and no item that
+    takes no bytes (whose count only the walk's budget bounds)."""
+    if parsed.recursive:
+        return False
+    stack = [parsed.root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op == ARRAY and node.min_size == 0:
+            return False
+        if node.op == RECORD:
+            stack.extend(f.node for f in node.fields)
+        elif node.op == ARRAY:
+            stack.append(node.items)
+        elif node.op == MAP:
+            stack.append(node.values)
+        elif node.op == UNION:
+            stack.extend(node.branches)
+    return True
+
+
+def _long_runs_are_varints(data: bytes) -> bool:
+    """Whether every run of nine high-bit bytes is followed by 0 or 1: the only 10-byte
+    varint that fits 64 bits (a longer run is never one). Runs inside strings, bytes and
+    doubles make this doubt valid input too; the walk then decides."""
+    high = data.translate(_HIGH_BITS)
+    at = high.find(_LONG_RUN)
+    while at >= 0:
+        after = at + 9
+        if after >= len(data) or data[after] > 1:
+            return False
+        at = high.find(_LONG_RUN, at + 1)
+    return True
+
+
+class StrictReader:
+    """Reads one datum with fastavro, or raises ``Refused`` (or fastavro's own error, or
+    the walk's ``WireError``)."""
+
+    __slots__ = ("_root", "_schema")
+
+    def __init__(self, schema: Any, root: Node) -> None:
+        self._schema = schema
+        self._root = root
+
+    def read(self, data: bytes) -> Any:
+        buffer = io.BytesIO(data)
+        value = fastavro.schemaless_reader(buffer, self._schema, None)
+        if buffer.tell() != len(data):
+            raise Refused
+        if (
+            not data.isascii()
+            and _LONG_RUN in data.translate(_HIGH_BITS)
+            and not _long_runs_are_varints(data)
+        ):
+            wirecheck.check(self._root, data)  # the walk decides; the value stands if it passes
+        return value
+
+    def read_many(self, items: list[bytes] | tuple[bytes, ...]) -> list[Any]:
+        """Reads every item, or raises at the first that is not bytes or fails."""
+        out = []
+        read = self.read
+        for data in items:
+            if type(data) is not bytes:
+                raise Refused
+            out.append(read(data))
+        return out
+
+
+def strict_reader(parsed: ParsedSchema) -> StrictReader | None:
+    """The fastavro-first reader of a schema, or None when its data must be walked first."""
+    if not _safe(parsed):
+        return None
+    text = fastavro_schema(parsed.root, logical=True, strict=_STRICT)
+    schema = fastavro.parse_schema(text)
+    if not (isinstance(schema, dict) and schema.get("__fastavro_parsed")):
+        return None  # fastavro would parse it again on every read, undoing the swaps
+    return StrictReader(_walk_fastavro(schema, set()), parsed.root)

@@ -1,0 +1,173 @@
+"""The fastavro backend reads with fastavro first (``_fallback/fastread.py``) and walks the
+bytes only when something fails: every corrupt input that fastavro alone would accept must
+still fail as on the native backend (class, offset, path), inside records, arrays, maps and
+unions, and valid input must not be walked at all."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from avrobridge.errors import DecodeError
+
+native: ModuleType = importlib.import_module("avrobridge._native")
+fallback: ModuleType = importlib.import_module("avrobridge._fallback")
+fastread: ModuleType = importlib.import_module("avrobridge._fallback.fastread")
+wirecheck: ModuleType = importlib.import_module("avrobridge._fallback.wirecheck")
+schema_model: ModuleType = importlib.import_module("avrobridge.schema")
+
+RECORD = json.dumps(
+    {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "flag", "type": "boolean"},
+            {"name": "n", "type": "int"},
+            {"name": "big", "type": "long"},
+            {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["A", "B", "C"]}},
+            {"name": "maybe", "type": ["null", "int", "string"]},
+            {"name": "at", "type": {"type": "int", "logicalType": "time-millis"}},
+            {"name": "us", "type": {"type": "long", "logicalType": "time-micros"}},
+            {"name": "flags", "type": {"type": "array", "items": "boolean"}},
+            {"name": "counts", "type": {"type": "map", "values": "int"}},
+        ],
+    }
+)
+
+
+def _zz(v: int) -> bytes:
+    """The zig-zag varint of ``v``."""
+    n = (v << 1) ^ (v >> 63)
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _record(
+    flag: bytes = b"\x01",
+    n: bytes = _zz(7),
+    big: bytes = _zz(-3),
+    kind: bytes = _zz(2),
+    maybe: bytes = _zz(2) + _zz(1) + b"x",
+    at: bytes = _zz(1000),
+    us: bytes = _zz(5),
+    flags: bytes = _zz(2) + b"\x00\x01" + _zz(0),
+    counts: bytes = _zz(1) + _zz(1) + b"k" + _zz(4) + _zz(0),
+) -> bytes:
+    return flag + n + big + kind + maybe + at + us + flags + counts
+
+
+GOOD = _record()
+
+# (corrupt input, what fastavro alone makes of it)
+CORRUPT = {
+    "boolean byte 2": _record(flag=b"\x02"),
+    "int beyond 32 bits": _record(n=_zz(2**31)),
+    "negative enum index": _record(kind=_zz(-1)),
+    "enum index too large": _record(kind=_zz(3)),
+    "negative union index": _record(maybe=_zz(-1) + _zz(1)),
+    "time-millis before midnight": _record(at=_zz(-24)),
+    "time-millis past the day": _record(at=_zz(86_400_000)),
+    "time-micros negative": _record(us=_zz(-1)),
+    "varint over 10 bytes": _record(big=b"\xff" * 10 + b"\x01"),
+    "10th varint byte over 1": _record(big=b"\xff" * 9 + b"\x02"),
+    "boolean 2 in an array": _record(flags=_zz(1) + b"\x02" + _zz(0)),
+    "int beyond 32 bits in a map": _record(counts=_zz(1) + _zz(1) + b"k" + _zz(2**33) + _zz(0)),
+    "trailing byte": GOOD + b"\x00",
+    "truncated": GOOD[:-1],
+    "invalid utf-8 in a union": _record(maybe=_zz(2) + _zz(1) + b"\xff"),
+    "negative string length": _record(maybe=_zz(2) + _zz(-1)),
+}
+
+
+def _outcome(module: ModuleType, data: bytes) -> tuple[Any, ...]:
+    try:
+        return ("ok", module.decode(module.Schema(RECORD), data))
+    except DecodeError as e:
+        return (type(e).__name__, e.offset, e.path)
+
+
+def test_the_fast_reader_serves_the_record_and_reads_it_right() -> None:
+    parsed = schema_model.parse_schema_text(RECORD, True, [])
+    reader = fastread.strict_reader(parsed)
+    assert reader is not None
+    assert reader.read(GOOD) == native.decode(native.Schema(RECORD), GOOD)
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT))
+def test_corrupt_input_fails_as_on_the_native_backend(case: str) -> None:
+    data = CORRUPT[case]
+    expected = _outcome(native, data)
+    assert expected[0] == "DecodeError", expected
+    assert _outcome(fallback, data) == expected
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT))
+def test_the_fast_reader_refuses_each_corrupt_input(case: str) -> None:
+    reader = fastread.strict_reader(schema_model.parse_schema_text(RECORD, True, []))
+    with pytest.raises(Exception):  # noqa: B017 - any failure sends the input to the walk
+        reader.read(CORRUPT[case])
+
+
+def test_valid_input_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked: list[bytes] = []
+    real = wirecheck.check
+
+    def counting(root: Any, data: bytes, budget: Any = None) -> None:
+        walked.append(data)
+        real(root, data, budget)
+
+    monkeypatch.setattr(wirecheck, "check", counting)
+    schema = fallback.Schema(RECORD)
+    assert (
+        fallback.decode_many(schema, [GOOD] * 3) == [native.decode(native.Schema(RECORD), GOOD)] * 3
+    )
+    assert walked == []
+    with pytest.raises(DecodeError):
+        fallback.decode(schema, CORRUPT["boolean byte 2"])
+    assert walked == [CORRUPT["boolean byte 2"]]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # data may nest without bound
+        {
+            "type": "record",
+            "name": "Node",
+            "fields": [{"name": "next", "type": ["null", "Node"]}],
+        },
+        # items of zero bytes: only the walk's budget bounds their count
+        {
+            "type": "record",
+            "name": "Z",
+            "fields": [{"name": "a", "type": {"type": "array", "items": "null"}}],
+        },
+        # fastavro parses non-record roots again on every read
+        ["null", "int"],
+        "boolean",
+    ],
+)
+def test_schemas_the_fast_reader_cannot_guard_are_walked_first(schema: Any) -> None:
+    assert (
+        fastread.strict_reader(schema_model.parse_schema_text(json.dumps(schema), True, [])) is None
+    )
+
+
+def test_a_block_byte_size_is_read_but_not_used(backend: ModuleType) -> None:
+    """Apache Avro Java's reader reads the size after a negative block count and ignores it;
+    so do both backends (items are always walked)."""
+    schema = backend.Schema(
+        '{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":"int"}}]}'
+    )
+    for size in (-5, 1, 63):
+        assert backend.decode(schema, _zz(-1) + _zz(size) + _zz(1) + _zz(0)) == {"a": [1]}
+    with pytest.raises(DecodeError):  # the size must still be a varint
+        backend.decode(schema, _zz(-1) + b"\x80")
