@@ -19,6 +19,7 @@ fallback: ModuleType = importlib.import_module("avrobridge._fallback")
 fastread: ModuleType = importlib.import_module("avrobridge._fallback.fastread")
 wirecheck: ModuleType = importlib.import_module("avrobridge._fallback.wirecheck")
 schema_model: ModuleType = importlib.import_module("avrobridge.schema")
+default_bytes: ModuleType = importlib.import_module("avrobridge._fallback.default_bytes")
 
 RECORD = json.dumps(
     {
@@ -41,12 +42,8 @@ RECORD = json.dumps(
 
 def _zz(v: int) -> bytes:
     """The zig-zag varint of ``v``."""
-    n = (v << 1) ^ (v >> 63)
     out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    default_bytes.write_long(out, v)
     return bytes(out)
 
 

@@ -26,14 +26,12 @@ from ..schema import (
     ARRAY,
     BOOLEAN,
     INT,
-    MAP,
-    RECORD,
     TIME_MICROS,
     TIME_MILLIS,
-    UNION,
     Node,
     ParsedSchema,
     fastavro_schema,
+    nodes,
 )
 from . import wirecheck
 
@@ -137,24 +135,7 @@ def _safe(parsed: ParsedSchema) -> bool:
     takes no bytes (whose count only the walk's budget bounds)."""
     if parsed.recursive:
         return False
-    stack = [parsed.root]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.op == ARRAY and node.min_size == 0:
-            return False
-        if node.op == RECORD:
-            stack.extend(f.node for f in node.fields)
-        elif node.op == ARRAY:
-            stack.append(node.items)
-        elif node.op == MAP:
-            stack.append(node.values)
-        elif node.op == UNION:
-            stack.extend(node.branches)
-    return True
+    return not any(node.op == ARRAY and node.min_size == 0 for node in nodes(parsed.root))
 
 
 def _long_runs_are_varints(data: bytes) -> bool:

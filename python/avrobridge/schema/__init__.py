@@ -58,7 +58,7 @@ from .model import (
     as_i64,
     schema_error,
 )
-from .parse import ParsedSchema, is_valid_name, min_size, parse_schema_text, parse_value
+from .parse import ParsedSchema, is_valid_name, min_size, nodes, parse_schema_text, parse_value
 from .to_fastavro import fastavro_branch_name, fastavro_schema
 
 __all__ = [
@@ -112,6 +112,7 @@ __all__ = [
     "json_text",
     "load_json",
     "min_size",
+    "nodes",
     "parse_schema_text",
     "parse_value",
     "rabin64",

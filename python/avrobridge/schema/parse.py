@@ -489,7 +489,7 @@ def _fixed_size(node: Node, visiting: list[Node]) -> int | None:
     return None
 
 
-def _walk(root: Node) -> list[Node]:
+def nodes(root: Node) -> list[Node]:
     """Every node reachable from ``root``, once each."""
     out: list[Node] = []
     seen: set[int] = set()
@@ -534,7 +534,7 @@ def parse_value(value: Any, validate_defaults: bool, references: list[Any]) -> P
 
 def _finish(parser: _Parser, root: Node, validate_defaults: bool) -> ParsedSchema:
     schema = ParsedSchema(root, parser.names, parser.recursive)
-    for node in _walk(root):
+    for node in nodes(root):
         node.fixed_size = _fixed_size(node, [])
         if node.op == ARRAY:
             node.min_size = _min_size(node.items, [])
