@@ -16,7 +16,7 @@ the logical types whose fastavro conversion matches the Rust decoder.
 from __future__ import annotations
 
 from .canonical import canonical_form
-from .default import DefaultError, default_value, expected, json_integer
+from .default import DefaultError, default_value, expected, json_integer, matches_default
 from .fingerprint import fingerprint, rabin64
 from .json_text import json_equal, json_text, load_json
 from .model import (
@@ -58,7 +58,14 @@ from .model import (
     as_i64,
     schema_error,
 )
-from .parse import ParsedSchema, is_valid_name, min_size, parse_schema_text, parse_value
+from .parse import (
+    ParsedSchema,
+    is_valid_name,
+    min_size,
+    parse_schema_text,
+    parse_value,
+    walk_nodes,
+)
 from .to_fastavro import fastavro_branch_name, fastavro_schema
 
 __all__ = [
@@ -111,9 +118,11 @@ __all__ = [
     "json_integer",
     "json_text",
     "load_json",
+    "matches_default",
     "min_size",
     "parse_schema_text",
     "parse_value",
     "rabin64",
     "schema_error",
+    "walk_nodes",
 ]

@@ -84,6 +84,7 @@ class Field:
         "default_value",
         "has_default",
         "has_usable_default",
+        "json",
         "name",
         "node",
         "order",
@@ -98,6 +99,8 @@ class Field:
         self.default: Any = None
         self.has_usable_default = False
         self.default_value: Any = None
+        # The field's JSON object as written (doc, order, custom properties: codegen).
+        self.json: dict[str, Any] = {}
 
 
 class Node:
@@ -115,6 +118,7 @@ class Node:
         "fixed_size",
         "is_error",
         "items",
+        "json",
         "kind",
         "logical",
         "min_size",
@@ -152,6 +156,9 @@ class Node:
         self.fixed_size: int | None = None
         self.branch_name = kind
         self.fa_name = ""
+        # The JSON this node was parsed from (a name string, an object, a union's array),
+        # with its documentation and custom properties (codegen copies them).
+        self.json: Any = kind
 
 
 def schema_error(message: str, path: str) -> SchemaError:
