@@ -10,7 +10,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from .model import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, Node
+from ..schema import Node
+from .model import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, writer_key
 
 # --------------------------------------------------------------------------------------
 # fastavro's union choice, mirrored (the codec writes a union value with the same branch):
@@ -23,8 +24,7 @@ class Unencodable(ValueError):
     """fastavro's logical-type conversion refuses the value."""
 
 
-def _prepare(value: Any, node: Node) -> Any:
-    key = node.writer_key
+def _prepare(value: Any, node: Node, key: str) -> Any:
     if key == "int-date":
         if isinstance(value, date):
             return 0
@@ -45,8 +45,8 @@ def _prepare(value: Any, node: Node) -> Any:
             _sign, digits, exp = value.as_tuple()
             if not isinstance(exp, int) or len(digits) > node.precision or exp + node.scale < 0:
                 raise Unencodable("the decimal does not fit the schema")
-            return b"\x00" * node.size if node.type == "fixed" else b""
-    elif key is not None and isinstance(value, datetime):  # the timestamps
+            return b"\x00" * node.size if node.kind == "fixed" else b""
+    elif isinstance(value, datetime):  # the timestamps
         return 0
     return value
 
@@ -55,9 +55,10 @@ def _valid(value: Any, node: Node, depth: int = 0) -> bool:
     """fastavro's ``validate``, the test its union choice makes."""
     if depth > 256:
         return False
-    if node.writer_key is not None:
-        value = _prepare(value, node)
-    t = node.type
+    key = writer_key(node)
+    if key is not None:
+        value = _prepare(value, node, key)
+    t = node.kind
     if t == "null":
         return value is None
     if t == "boolean":
@@ -76,7 +77,6 @@ def _valid(value: Any, node: Node, depth: int = 0) -> bool:
     if t == "enum":
         return isinstance(value, str) and value in node.symbols
     if t == "array":
-        assert node.items is not None
         items = node.items
         return (
             isinstance(value, Sequence)
@@ -84,7 +84,6 @@ def _valid(value: Any, node: Node, depth: int = 0) -> bool:
             and all(_valid(v, items, depth + 1) for v in value)
         )
     if t == "map":
-        assert node.values is not None
         vals = node.values
         return isinstance(value, Mapping) and all(
             isinstance(k, str) and _valid(v, vals, depth + 1) for k, v in value.items()
@@ -92,11 +91,11 @@ def _valid(value: Any, node: Node, depth: int = 0) -> bool:
     if t == "record":
         if not isinstance(value, Mapping):
             return False
-        for name, ftype, _, has_default in node.fields:
-            if name in value:
-                if not _valid(value[name], ftype, depth + 1):
+        for f in node.fields:
+            if f.name in value:
+                if not _valid(value[f.name], f.node, depth + 1):
                     return False
-            elif not has_default and not _valid(None, ftype, depth + 1):
+            elif not f.has_default and not _valid(None, f.node, depth + 1):
                 return False
         return True
     if t == "union":
@@ -109,16 +108,16 @@ def picked(value: Any, union: Node, drawn: int) -> bool:
     best, most_fields, could_be_float = -1, -1, False
     for i, b in enumerate(union.branches):
         if could_be_float:
-            if b.type == "double":
+            if b.kind == "double":
                 return i == drawn
             continue
         if i != drawn and not _valid(value, b):  # the drawn branch is valid by construction
             continue
-        if b.type == "record" and not b.error:  # an error is no "record" there
-            present = sum(1 for f in b.fields if f[0] in value)
+        if b.kind == "record" and not b.is_error:  # an error is no "record" there
+            present = sum(1 for f in b.fields if f.name in value)
             if present > most_fields:
                 best, most_fields = i, present
-        elif b.type == "float":
+        elif b.kind == "float":
             best, could_be_float = i, True
         else:
             return i == drawn
