@@ -1,6 +1,6 @@
 """fastavro's union choice, mirrored (the codec writes a union value with the same branch):
 a generated union value is kept only when that choice is the branch it was made for, so it
-decodes back as itself."""
+decodes back as itself. The test strategies draw their union values by the same rule."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ from typing import Any
 
 from ..schema import Node
 from .model import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, writer_key
-
-# --------------------------------------------------------------------------------------
-# fastavro's union choice, mirrored (the codec writes a union value with the same branch):
-# a generated union value is kept only when that choice is the branch it was made for, so
-# it decodes back as itself.
-# --------------------------------------------------------------------------------------
 
 
 class Unencodable(ValueError):
@@ -51,8 +45,9 @@ def _prepare(value: Any, node: Node, key: str) -> Any:
     return value
 
 
-def _valid(value: Any, node: Node, depth: int = 0) -> bool:
-    """fastavro's ``validate``, the test its union choice makes."""
+def fastavro_valid(value: Any, node: Node, depth: int = 0) -> bool:
+    """fastavro's ``validate``, the test its union choice makes; a missing record field
+    with a default counts as valid, as the codec treats it."""
     if depth > 256:
         return False
     key = writer_key(node)
@@ -81,37 +76,41 @@ def _valid(value: Any, node: Node, depth: int = 0) -> bool:
         return (
             isinstance(value, Sequence)
             and not isinstance(value, str)
-            and all(_valid(v, items, depth + 1) for v in value)
+            and all(fastavro_valid(v, items, depth + 1) for v in value)
         )
     if t == "map":
         vals = node.values
         return isinstance(value, Mapping) and all(
-            isinstance(k, str) and _valid(v, vals, depth + 1) for k, v in value.items()
+            isinstance(k, str) and fastavro_valid(v, vals, depth + 1) for k, v in value.items()
         )
     if t == "record":
         if not isinstance(value, Mapping):
             return False
+        if "-type" in value and node.name is not None and value["-type"] != node.name.fullname:
+            return False
         for f in node.fields:
             if f.name in value:
-                if not _valid(value[f.name], f.node, depth + 1):
+                if not fastavro_valid(value[f.name], f.node, depth + 1):
                     return False
-            elif not f.has_default and not _valid(None, f.node, depth + 1):
+            elif not f.has_default and not fastavro_valid(None, f.node, depth + 1):
                 return False
         return True
     if t == "union":
-        return any(_valid(value, b, depth + 1) for b in node.branches)
+        return any(fastavro_valid(value, b, depth + 1) for b in node.branches)
     return False
 
 
-def picked(value: Any, union: Node, drawn: int) -> bool:
-    """Whether fastavro writes ``value`` (made for branch ``drawn``) with that branch."""
+def fastavro_branch(value: Any, union: Node, valid: int = -1) -> int:
+    """The index of the branch fastavro (and so the codec) writes ``value`` with; branch
+    ``valid`` is taken as valid without testing it. Raises ValueError when no branch fits
+    and :class:`Unencodable` when a logical-type conversion refuses the value."""
     best, most_fields, could_be_float = -1, -1, False
     for i, b in enumerate(union.branches):
         if could_be_float:
             if b.kind == "double":
-                return i == drawn
+                return i
             continue
-        if i != drawn and not _valid(value, b):  # the drawn branch is valid by construction
+        if i != valid and not fastavro_valid(value, b):
             continue
         if b.kind == "record" and not b.is_error:  # an error is no "record" there
             present = sum(1 for f in b.fields if f.name in value)
@@ -120,5 +119,13 @@ def picked(value: Any, union: Node, drawn: int) -> bool:
         elif b.kind == "float":
             best, could_be_float = i, True
         else:
-            return i == drawn
-    return best == drawn
+            return i
+    if best < 0:
+        raise ValueError("the value fits no branch of the union")
+    return best
+
+
+def picked(value: Any, union: Node, drawn: int) -> bool:
+    """Whether fastavro writes ``value`` (made for branch ``drawn``, so valid for it by
+    construction) with that branch."""
+    return fastavro_branch(value, union, drawn) == drawn

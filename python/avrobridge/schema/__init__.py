@@ -60,6 +60,7 @@ from .model import (
 )
 from .parse import (
     ParsedSchema,
+    children,
     is_valid_name,
     min_size,
     parse_schema_text,
@@ -108,6 +109,7 @@ __all__ = [
     "ParsedSchema",
     "as_i64",
     "canonical_form",
+    "children",
     "default_value",
     "expected",
     "fastavro_branch_name",

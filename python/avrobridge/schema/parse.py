@@ -496,6 +496,20 @@ def _fixed_size(node: Node, visiting: list[Node]) -> int | None:
     return None
 
 
+def children(node: Node) -> list[Node]:
+    """The nodes directly inside ``node``: field types, items, values or branches."""
+    op = node.op
+    if op == RECORD:
+        return [f.node for f in node.fields]
+    if op == ARRAY:
+        return [node.items]
+    if op == MAP:
+        return [node.values]
+    if op == UNION:
+        return node.branches
+    return []
+
+
 def walk_nodes(root: Node) -> list[Node]:
     """Every node reachable from ``root``, once each."""
     out: list[Node] = []
@@ -507,14 +521,7 @@ def walk_nodes(root: Node) -> list[Node]:
             continue
         seen.add(id(n))
         out.append(n)
-        if n.op == RECORD:
-            stack.extend(f.node for f in n.fields)
-        elif n.op == ARRAY:
-            stack.append(n.items)
-        elif n.op == MAP:
-            stack.append(n.values)
-        elif n.op == UNION:
-            stack.extend(n.branches)
+        stack.extend(children(n))
     return out
 
 
