@@ -6,46 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from .._backend import Schema
 from ..errors import SchemaError
-from ..schema import (
-    DATE,
-    DECIMAL_BYTES,
-    DECIMAL_FIXED,
-    LOCAL_TIMESTAMP_MICROS,
-    LOCAL_TIMESTAMP_MILLIS,
-    TIME_MICROS,
-    TIME_MILLIS,
-    TIMESTAMP_MICROS,
-    TIMESTAMP_MILLIS,
-    UUID_STRING,
-    Node,
-    parse_value,
-)
-
-#: The logical types whose values decode to another Python type than the plain type's.
-_CONVERTED: Final = frozenset(
-    (
-        DATE,
-        TIME_MILLIS,
-        TIME_MICROS,
-        TIMESTAMP_MILLIS,
-        TIMESTAMP_MICROS,
-        LOCAL_TIMESTAMP_MILLIS,
-        LOCAL_TIMESTAMP_MICROS,
-        DECIMAL_BYTES,
-        DECIMAL_FIXED,
-        UUID_STRING,
-    )
-)
+from ..schema import LOGICAL_OPS, Node, parse_value
 
 
 def logical(t: Node) -> str | None:
     """The logical type of ``t`` when values of it decode to their own Python type (dates,
     times, decimals, UUIDs); None for plain values (nanosecond timestamps stay integers)."""
-    return t.logical if t.op in _CONVERTED else None
+    return t.logical if t.op in LOGICAL_OPS else None
 
 
 def load_schema_json(schema: str | Mapping[str, Any] | list[Any]) -> Any:

@@ -34,6 +34,9 @@ LOCAL_TIMESTAMP_MICROS: Final = 20
 DECIMAL_BYTES: Final = 21
 DECIMAL_FIXED: Final = 22
 UUID_STRING: Final = 23
+# The logical types decoded to Python objects of their own (dates, times, Decimal, UUID):
+# the codes from DATE on. Nanosecond timestamps, uuid on fixed and duration stay plain.
+LOGICAL_OPS: Final = frozenset(range(DATE, UUID_STRING + 1))
 
 PRIMITIVES: Final = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 PRIMITIVE_OPS: Final = {
