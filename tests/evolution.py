@@ -10,6 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from avrobridge.schema import parse_value, walk_nodes
+
 JSON = Any
 
 #: Promotions the specification allows, by writer type.
@@ -74,27 +76,14 @@ def first_match_differs(schema: JSON) -> bool:
     """Whether a union holds a branch that could be promoted to an EARLIER branch
     (["string","bytes"], ["long","int"], ...). There the specification's first matching branch
     (fastavro's choice) is not the exact branch that Apache Avro Java and avrobridge take, so
-    values read through such a union are checked against Java instead of fastavro."""
-    found = False
-
-    def walk(node: JSON) -> None:
-        nonlocal found
-        if isinstance(node, list):
-            kinds = [_kind(b) for b in node]
-            for i, k in enumerate(kinds):
-                if any(k2 in _ALL_PROMOTIONS.get(k or "", []) for k2 in kinds[:i]):
-                    found = True
-            for b in node:
-                walk(b)
-        elif isinstance(node, dict):
-            for key in ("type", "items", "values"):
-                if isinstance(node.get(key), (dict, list)):
-                    walk(node[key])
-            for f in node.get("fields", []) if node.get("type") in ("record", "error") else []:
-                walk(f["type"])
-
-    walk(schema)
-    return found
+    values read through such a union are checked against Java instead of fastavro. ``schema``
+    must be valid; the evolutions walk the JSON themselves, as their readers may not be."""
+    for node in walk_nodes(parse_value(schema, False, []).root):
+        kinds = [b.kind for b in node.branches]
+        for i, k in enumerate(kinds):
+            if any(k2 in _ALL_PROMOTIONS.get(k, []) for k2 in kinds[:i]):
+                return True
+    return False
 
 
 def _plain(field_type: JSON) -> str | None:

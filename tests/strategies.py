@@ -5,18 +5,17 @@
   references to earlier names, recursive records, logical types and field defaults.
 * :func:`data_for` draws values for a schema in fastavro's canonical representation, i.e.
   values that decode back *identically* (same types, same float bits, same Decimal digits).
-* :func:`parse_model` turns schema JSON into a small object graph (:class:`Node`) with named
-  references resolved; the other helpers (defaults, union branch choice, value comparison)
-  work on that graph, so later suites can build schema evolutions from it.
+* :func:`parse_model` is the package's schema model (:mod:`avrobridge.schema`: names,
+  namespaces and logical types resolved, defaults checked as the codec checks them); the
+  other helpers (defaults, value comparison) work on its nodes.
 
-Rules mirrored here (see rust/src/schema/parse.rs and rust/src/py/encoder.rs):
+Rules followed here (see rust/src/schema/parse.rs and rust/src/py/encoder.rs):
 
-* a name without a dot is looked up in the enclosing namespace; fastavro does not fall back
-  to the null namespace, so generated schemas never rely on that fallback;
-* logical types that are unknown or invalid for their type are ignored;
-* union values are written with the branch fastavro picks (first branch that validates,
-  the record with most present fields, double over float); generated union values always
-  decode back as themselves, i.e. fastavro's pick is the branch they were drawn for;
+* fastavro does not fall back to the null namespace for a name without a dot, so generated
+  schemas never rely on that fallback;
+* union values are written with the branch fastavro picks (``avrobridge.datagen.unions``,
+  which the data generator uses too); generated union values always decode back as
+  themselves, i.e. fastavro's pick is the branch they were drawn for;
 * a field default for a union matches the first branch that its JSON fits (Avro 1.12).
 """
 
@@ -25,8 +24,8 @@ from __future__ import annotations
 import math
 import struct
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -34,11 +33,14 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
+from avrobridge._avro_rules import max_fixed_decimal_digits
+from avrobridge.datagen.unions import Unencodable, fastavro_branch
+from avrobridge.schema import Node, ParsedSchema, matches_default, parse_value, walk_nodes
+
 JSON = Any
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
-NAMED_KINDS = ("record", "error", "enum", "fixed")
 #: Names never used for generated types: they are type keywords somewhere.
 RESERVED_NAMES = frozenset(
     (*PRIMITIVES, "record", "error", "enum", "array", "map", "fixed", "union", "request")
@@ -62,235 +64,18 @@ LONG_LOGICALS = (
     "local-timestamp-micros",
     "local-timestamp-nanos",
 )
-#: Logical types fastavro converts on write (``{type}-{logicalType}`` keys of its writers).
-FASTAVRO_WRITERS = frozenset(
-    {
-        "long-timestamp-millis",
-        "long-local-timestamp-millis",
-        "long-timestamp-micros",
-        "long-local-timestamp-micros",
-        "int-date",
-        "bytes-decimal",
-        "fixed-decimal",
-        "string-uuid",
-        "int-time-millis",
-        "long-time-micros",
-    }
-)
 
 
-def max_fixed_decimal_digits(size: int) -> int:
-    """The most decimal digits a two's-complement number of ``size`` bytes always holds."""
-    if size <= 0:
-        return 0
-    return math.floor(math.log10(2) * (8 * size - 1))
+def parse_model(schema: JSON) -> ParsedSchema:
+    """The package's schema model of (already valid) schema JSON: ``.root`` and ``.names``."""
+    return parse_value(schema, False, [])
 
 
-# --------------------------------------------------------------------------------------
-# The schema model
-# --------------------------------------------------------------------------------------
-
-NO_DEFAULT: Any = type("NoDefault", (), {"__repr__": lambda self: "NO_DEFAULT"})()
-
-
-@dataclass(eq=False)
-class Field:
-    name: str
-    type: Node
-    default: JSON = NO_DEFAULT
-    json: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def has_default(self) -> bool:
-        return self.default is not NO_DEFAULT
-
-
-@dataclass(eq=False)
-class Node:
-    """One schema node. Named types are shared objects, so recursive schemas are cycles."""
-
-    type: str
-    #: The logical type as the codec applies it (None when absent, unknown or invalid).
-    logical: str | None = None
-    #: The ``logicalType`` annotation as written (fastavro applies it by name).
-    annotation: str | None = None
-    precision: int = 0
-    scale: int = 0
-    name: str | None = None
-    namespace: str | None = None
-    aliases: tuple[str, ...] = ()
-    fields: list[Field] = field(default_factory=list)
-    symbols: list[str] = field(default_factory=list)
-    enum_default: str | None = None
-    items: Node | None = None
-    values: Node | None = None
-    branches: list[Node] = field(default_factory=list)
-    size: int = 0
-    json: JSON = None
-
-    @property
-    def is_named(self) -> bool:
-        return self.type in NAMED_KINDS
-
-    @property
-    def kind(self) -> str:
-        """The kind unions are checked by: the full name for named types."""
-        return self.name if self.is_named and self.name else self.type
-
-    def __repr__(self) -> str:  # keep reprs finite for recursive schemas
-        extra = f" {self.name}" if self.name else ""
-        logical = f" ({self.logical})" if self.logical else ""
-        return f"<Node {self.type}{extra}{logical}>"
-
-
-@dataclass
-class Model:
-    root: Node
-    names: dict[str, Node]
-
-
-class UnknownName(ValueError):
-    pass
-
-
-def _split_name(name: str, namespace: str | None) -> tuple[str | None, str]:
-    if "." in name:
-        space, short = name.rsplit(".", 1)
-        return space or None, short
-    return namespace or None, name
-
-
-def parse_model(schema: JSON) -> Model:
-    """Parses (already valid) schema JSON into a :class:`Model` with references resolved."""
-    names: dict[str, Node] = {}
-
-    def lookup(ref: str, ns: str | None) -> Node:
-        if "." not in ref and ns and f"{ns}.{ref}" in names:
-            return names[f"{ns}.{ref}"]
-        if ref in names:
-            return names[ref]
-        raise UnknownName(ref)
-
-    def named(obj: dict[str, Any], ns: str | None, node: Node) -> Node:
-        explicit = obj.get("namespace")
-        space, short = _split_name(obj["name"], explicit if explicit is not None else ns)
-        if "." not in obj["name"] and explicit == "":
-            space = None
-        node.name = f"{space}.{short}" if space else short
-        node.namespace = space
-        aliases = []
-        for alias in obj.get("aliases", []):
-            aliases.append(alias if "." in alias or not space else f"{space}.{alias}")
-        node.aliases = tuple(aliases)
-        names[node.name] = node
-        return node
-
-    def walk(s: JSON, ns: str | None) -> Node:
-        if isinstance(s, str):
-            if s in PRIMITIVES:
-                return Node(type=s, json=s)
-            return lookup(s, ns)
-        if isinstance(s, list):
-            return Node(type="union", branches=[walk(b, ns) for b in s], json=s)
-        t = s["type"]
-        if isinstance(t, (dict, list)):
-            return walk(t, ns)
-        annotation = s.get("logicalType") if isinstance(s.get("logicalType"), str) else None
-        if t in PRIMITIVES:
-            node = Node(type=t, annotation=annotation, json=s)
-            node.logical = _effective_logical(node, s)
-            if node.logical == "decimal":
-                node.precision, node.scale = int(s["precision"]), int(s.get("scale", 0))
-            return node
-        if t in ("record", "error"):
-            node = named(s, ns, Node(type=t, json=s))
-            for f in s["fields"]:
-                node.fields.append(
-                    Field(
-                        name=f["name"],
-                        type=walk(f["type"], node.namespace),
-                        default=f.get("default", NO_DEFAULT),
-                        json=f,
-                    )
-                )
-            return node
-        if t == "enum":
-            node = named(s, ns, Node(type="enum", json=s, symbols=list(s["symbols"])))
-            node.enum_default = s.get("default")
-            return node
-        if t == "fixed":
-            node = named(s, ns, Node(type="fixed", size=int(s["size"]), json=s))
-            node.annotation = annotation
-            node.logical = _effective_logical(node, s)
-            if node.logical == "decimal":
-                node.precision, node.scale = int(s["precision"]), int(s.get("scale", 0))
-            return node
-        if t == "array":
-            return Node(type="array", items=walk(s["items"], ns), json=s)
-        if t == "map":
-            return Node(type="map", values=walk(s["values"], ns), json=s)
-        return lookup(t, ns)
-
-    root = walk(schema, None)
-    return Model(root=root, names=names)
-
-
-def _decimal_params(obj: Mapping[str, Any]) -> tuple[int, int] | None:
-    precision = obj.get("precision")
-    scale = obj.get("scale", 0)
-    for v in (precision, scale):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            return None
-    assert isinstance(precision, int) and isinstance(scale, int)
-    if precision == 0 or scale > precision:
-        return None
-    return precision, scale
-
-
-def _effective_logical(node: Node, obj: Mapping[str, Any]) -> str | None:
-    """The logical type the codec applies: invalid annotations are ignored (Avro spec)."""
-    lt = node.annotation
-    if lt is None:
-        return None
-    if node.type == "int":
-        return lt if lt in INT_LOGICALS else None
-    if node.type == "long":
-        return lt if lt in LONG_LOGICALS else None
-    if node.type == "string":
-        return "uuid" if lt == "uuid" else None
-    if node.type == "bytes":
-        return "decimal" if lt == "decimal" and _decimal_params(obj) else None
-    if node.type == "fixed":
-        if lt == "decimal":
-            params = _decimal_params(obj)
-            if params and params[0] <= max_fixed_decimal_digits(node.size):
-                return "decimal"
-            return None
-        if lt == "uuid" and node.size == 16:
-            return "uuid"
-        if lt == "duration" and node.size == 12:
-            return "duration"
-    return None
-
-
-def walk_nodes(root: Node) -> list[Node]:
-    """Every node reachable from ``root``, each once."""
-    seen: set[int] = set()
-    out: list[Node] = []
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        out.append(n)
-        stack.extend(f.type for f in n.fields)
-        stack.extend(n.branches)
-        if n.items is not None:
-            stack.append(n.items)
-        if n.values is not None:
-            stack.append(n.values)
-    return out
+def annotation(node: Node) -> str | None:
+    """The ``logicalType`` annotation as written (fastavro applies it by name; the codec
+    ignores the ones unknown or invalid for their type, ``node.logical`` is None then)."""
+    lt = node.json.get("logicalType") if isinstance(node.json, dict) else None
+    return lt if isinstance(lt, str) else None
 
 
 # --------------------------------------------------------------------------------------
@@ -326,7 +111,7 @@ def to_json_default(value: Any, node: Node) -> JSON:
     """The JSON default that stands for the (canonical) Python ``value`` of ``node``.
 
     Unions take the value of their first branch (the only form older Avro accepts)."""
-    t, lt = node.type, node.logical
+    t, lt = node.kind, node.logical
     if t == "union":
         return to_json_default(value, node.branches[0])
     if t in ("null", "boolean", "string", "enum") and lt is None:
@@ -358,81 +143,20 @@ def to_json_default(value: Any, node: Node) -> JSON:
             value = decimal_unscaled(value, node.scale).to_bytes(node.size, "big", signed=True)
         return value.decode("latin-1")
     if t == "array":
-        assert node.items is not None
         return [to_json_default(v, node.items) for v in value]
     if t == "map":
-        assert node.values is not None
         return {k: to_json_default(v, node.values) for k, v in value.items()}
-    if t in ("record", "error"):
-        return {f.name: to_json_default(value[f.name], f.type) for f in node.fields}
+    if t == "record":
+        return {f.name: to_json_default(value[f.name], f.node) for f in node.fields}
     raise AssertionError(f"no JSON default for {node!r}")
-
-
-def _latin1(value: JSON) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
-
-
-def json_matches(node: Node, value: JSON, depth: int = 0) -> bool:
-    """Whether a JSON default fits ``node`` (the codec's ``validate_default``)."""
-    if depth > 128:
-        return False
-    t = node.type
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if t == "null":
-        return value is None
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "int":
-        return is_int and INT_MIN <= value <= INT_MAX
-    if t == "long":
-        return is_int and LONG_MIN <= value <= LONG_MAX
-    if t in ("float", "double"):
-        return is_int or isinstance(value, float)
-    if t == "bytes":
-        return _latin1(value) is not None
-    if t == "string":
-        return isinstance(value, str)
-    if t == "fixed":
-        b = _latin1(value)
-        return b is not None and len(b) == node.size
-    if t == "enum":
-        return isinstance(value, str) and value in node.symbols
-    if t == "array":
-        assert node.items is not None
-        items = node.items
-        return isinstance(value, list) and all(json_matches(items, v, depth + 1) for v in value)
-    if t == "map":
-        assert node.values is not None
-        vals = node.values
-        return isinstance(value, dict) and all(
-            json_matches(vals, v, depth + 1) for v in value.values()
-        )
-    if t in ("record", "error"):
-        if not isinstance(value, dict):
-            return False
-        for f in node.fields:
-            if f.name in value:
-                if not json_matches(f.type, value[f.name], depth + 1):
-                    return False
-            elif not f.has_default:
-                return False
-        return True
-    if t == "union":
-        return any(json_matches(b, value, depth + 1) for b in node.branches)
-    return False
 
 
 def from_json_default(value: JSON, node: Node) -> Any:
     """The Python value a field default decodes to (the representation of ``decode``)."""
-    t, lt = node.type, node.logical
+    t, lt = node.kind, node.logical
     if t == "union":
         for b in node.branches:
-            if json_matches(b, value):
+            if matches_default(b, value):
                 return from_json_default(value, b)
         raise ValueError(f"default {value!r} fits no branch of {node!r}")
     if t in ("null", "boolean", "string", "enum") and lt is None:
@@ -461,177 +185,48 @@ def from_json_default(value: JSON, node: Node) -> Any:
             return decimal_from_unscaled(int.from_bytes(raw, "big", signed=True), node.scale)
         return raw
     if t == "array":
-        assert node.items is not None
         return [from_json_default(v, node.items) for v in value]
     if t == "map":
-        assert node.values is not None
         return {k: from_json_default(v, node.values) for k, v in value.items()}
-    if t in ("record", "error"):
+    if t == "record":
         return {
-            f.name: from_json_default(value.get(f.name, f.default), f.type) for f in node.fields
+            f.name: from_json_default(value.get(f.name, f.default), f.node) for f in node.fields
         }
     raise AssertionError(f"no value for default of {node!r}")
 
 
 def fill_defaults(value: Any, node: Node) -> Any:
     """``value`` (possibly missing fields that have defaults) as it decodes back."""
-    t = node.type
+    t = node.kind
     if value is None and t != "union":
         return value
     if t == "union":
         return fill_defaults(value, node.branches[fastavro_branch(value, node)])
-    if t in ("record", "error"):
+    if t == "record":
         out = {}
         for f in node.fields:
             if f.name in value:
-                out[f.name] = fill_defaults(value[f.name], f.type)
+                out[f.name] = fill_defaults(value[f.name], f.node)
             else:
-                out[f.name] = from_json_default(f.default, f.type)
+                out[f.name] = from_json_default(f.default, f.node)
         return out
     if t == "array":
-        assert node.items is not None
         return [fill_defaults(v, node.items) for v in value]
     if t == "map":
-        assert node.values is not None
         return {k: fill_defaults(v, node.values) for k, v in value.items()}
     return value
 
 
 # --------------------------------------------------------------------------------------
-# fastavro's union choice, mirrored
+# Defaults as written
 # --------------------------------------------------------------------------------------
-
-
-class Unencodable(ValueError):
-    """fastavro's logical-type conversion refuses the value (e.g. too many digits)."""
-
-
-def _fastavro_prepare(value: Any, node: Node) -> Any:
-    if node.annotation is None or f"{node.type}-{node.annotation}" not in FASTAVRO_WRITERS:
-        return value
-    key = f"{node.type}-{node.annotation}"
-    if key == "int-date":
-        if isinstance(value, date):
-            return value.toordinal() - EPOCH_ORDINAL
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value).toordinal() - EPOCH_ORDINAL
-            except ValueError as e:
-                raise Unencodable(str(e)) from e
-        return value
-    if key in ("int-time-millis", "long-time-micros"):
-        if isinstance(value, time):
-            micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 10**6
-            micros += value.microsecond
-            return micros // 1000 if key == "int-time-millis" else micros
-        return value
-    if key.startswith("long-"):  # timestamps
-        if isinstance(value, datetime):
-            return 0  # any long: only validity matters for the union choice
-        return value
-    if key == "string-uuid":
-        return str(value) if isinstance(value, uuid.UUID) else value
-    if key in ("bytes-decimal", "fixed-decimal"):
-        if not isinstance(value, Decimal):
-            return value
-        _sign, digits, exp = value.as_tuple()
-        assert isinstance(exp, int)
-        precision = node.json.get("precision", 0)
-        if len(digits) > precision or exp + node.json.get("scale", 0) < 0:
-            raise Unencodable("decimal does not fit the schema")
-        return b"\x00" * node.size if node.type == "fixed" else b""
-    return value
-
-
-def fastavro_valid(value: Any, node: Node, depth: int = 0) -> bool:
-    """fastavro's ``validate`` (the test it picks union branches with); a missing record
-    field with a default counts as valid, as the codec treats it."""
-    if depth > 200:
-        return False
-    value = _fastavro_prepare(value, node)
-    t = node.type
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if t == "null":
-        return value is None
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "int":
-        return is_int and INT_MIN <= value <= INT_MAX
-    if t == "long":
-        return is_int and LONG_MIN <= value <= LONG_MAX
-    if t in ("float", "double"):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if t == "bytes":
-        return isinstance(value, (bytes, bytearray))
-    if t == "string":
-        return isinstance(value, str)
-    if t == "fixed":
-        return isinstance(value, bytes) and len(value) == node.size
-    if t == "enum":
-        return value in node.symbols
-    if t == "array":
-        assert node.items is not None
-        items = node.items
-        # fastavro takes bytes for a sequence too: such values are ambiguous, never drawn.
-        return (
-            isinstance(value, Sequence)
-            and not isinstance(value, str)
-            and all(fastavro_valid(v, items, depth + 1) for v in value)
-        )
-    if t == "map":
-        assert node.values is not None
-        vals = node.values
-        return isinstance(value, Mapping) and all(
-            isinstance(k, str) and fastavro_valid(v, vals, depth + 1) for k, v in value.items()
-        )
-    if t in ("record", "error"):
-        if not isinstance(value, Mapping):
-            return False
-        if "-type" in value and value["-type"] != node.name:
-            return False
-        for f in node.fields:
-            if f.name in value:
-                if not fastavro_valid(value[f.name], f.type, depth + 1):
-                    return False
-            elif not f.has_default and not fastavro_valid(None, f.type, depth + 1):
-                return False
-        return True
-    if t == "union":
-        return any(fastavro_valid(value, b, depth + 1) for b in node.branches)
-    return False
-
-
-def fastavro_branch(value: Any, union: Node) -> int:
-    """The index of the branch fastavro (and so the codec) writes ``value`` with.
-
-    Raises ValueError when no branch fits and :class:`Unencodable` when a logical-type
-    conversion refuses the value."""
-    best, most_fields, could_be_float = -1, -1, False
-    for i, b in enumerate(union.branches):
-        if could_be_float:
-            if b.type == "double":
-                return i
-            continue
-        if not fastavro_valid(value, b):
-            continue
-        if b.type == "record":  # fastavro: an "error" is not a record here
-            present = sum(1 for f in b.fields if f.name in value)
-            if present > most_fields:
-                best, most_fields = i, present
-        elif b.type == "float":
-            best, could_be_float = i, True
-        else:
-            return i
-    if best < 0:
-        raise ValueError(f"{value!r} fits no branch of {union!r}")
-    return best
 
 
 def default_written_as_given(value: Any, node: Node) -> bool:
     """Whether the Python value of a default, given explicitly, is written with the same
     union branches as the default itself (its first branch). Not so for ``0.0`` in
     ``["float", "double"]``: the default takes ``float``, an explicit 0.0 ``double``."""
-    t = node.type
+    t = node.kind
     if t == "union":
         try:
             if fastavro_branch(value, node) != 0:
@@ -639,14 +234,12 @@ def default_written_as_given(value: Any, node: Node) -> bool:
         except ValueError:
             return False
         return default_written_as_given(value, node.branches[0])
-    if t in ("record", "error"):
-        return all(default_written_as_given(value[f.name], f.type) for f in node.fields)
+    if t == "record":
+        return all(default_written_as_given(value[f.name], f.node) for f in node.fields)
     if t == "array":
-        assert node.items is not None
         items = node.items
         return all(default_written_as_given(v, items) for v in value)
     if t == "map":
-        assert node.values is not None
         vals = node.values
         return all(default_written_as_given(v, vals) for v in value.values())
     return True
@@ -684,7 +277,7 @@ class DataOptions:
 
 
 def _leaf_strategy(node: Node, opts: DataOptions) -> st.SearchStrategy[Any] | None:
-    t, lt = node.type, node.logical
+    t, lt = node.kind, node.logical
     inf = opts.allow_infinity and not opts.for_default
     if lt == "date":
         return st.dates()
@@ -735,22 +328,20 @@ def draw_value(draw: Draw, node: Node, opts: DataOptions, depth: int = 0) -> Any
     leaf = _leaf_strategy(node, opts)
     if leaf is not None:
         return draw(leaf)
-    t = node.type
+    t = node.kind
     deep = depth >= opts.max_depth
     if t == "array":
-        assert node.items is not None
         n = 0 if deep else draw(st.integers(0, opts.max_items))
         return [draw_value(draw, node.items, opts, depth + 1) for _ in range(n)]
     if t == "map":
-        assert node.values is not None
         keys = [] if deep else draw(st.lists(st.text(max_size=4), max_size=opts.max_items))
         return {k: draw_value(draw, node.values, opts, depth + 1) for k in keys}
-    if t in ("record", "error"):
+    if t == "record":
         out = {}
         for f in node.fields:
             if opts.omit_defaults and f.has_default and draw(st.booleans()):
                 continue
-            out[f.name] = draw_value(draw, f.type, opts, depth + 1)
+            out[f.name] = draw_value(draw, f.node, opts, depth + 1)
         return out
     if t == "union":
         return _draw_union(draw, node, opts, depth)
@@ -763,7 +354,7 @@ def _draw_union(draw: Draw, node: Node, opts: DataOptions, depth: int) -> Any:
         reject()  # the empty union has no values
     if opts.for_default:
         return draw_value(draw, node.branches[0], opts, depth + 1)
-    null = next((i for i, b in enumerate(node.branches) if b.type == "null"), None)
+    null = next((i for i, b in enumerate(node.branches) if b.kind == "null"), None)
     if depth >= opts.max_depth and null is not None:
         return None
     start = draw(st.integers(0, n - 1))
@@ -779,7 +370,7 @@ def _draw_union(draw: Draw, node: Node, opts: DataOptions, depth: int) -> Any:
 
 
 def data_for(
-    schema: JSON | Model,
+    schema: JSON | ParsedSchema,
     *,
     max_depth: int = 3,
     max_items: int = 3,
@@ -790,7 +381,7 @@ def data_for(
 
     With ``omit_defaults`` record fields that have a default may be left out; use
     :func:`fill_defaults` for the value that decodes back."""
-    model = schema if isinstance(schema, Model) else parse_model(schema)
+    model = schema if isinstance(schema, ParsedSchema) else parse_model(schema)
     opts = DataOptions(
         max_depth=max_depth,
         max_items=max_items,
@@ -1105,11 +696,11 @@ class _SchemaBuilder:
         for fjson in self.default_fields:
             f = by_id[id(fjson)]
             try:
-                value = draw_value(self.draw, f.type, opts)
+                value = draw_value(self.draw, f.node, opts)
             except TooDeep:
                 continue
-            if default_written_as_given(value, f.type):
-                fjson["default"] = to_json_default(value, f.type)
+            if default_written_as_given(value, f.node):
+                fjson["default"] = to_json_default(value, f.node)
 
 
 @st.composite

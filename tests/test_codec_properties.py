@@ -20,9 +20,10 @@ import fastavro.schema
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, note, settings
 
+from avrobridge.schema import Node, children
 from strategies import (
     JSON,
-    Node,
+    annotation,
     assert_same,
     data_for,
     fill_defaults,
@@ -135,8 +136,8 @@ def test_schema_attributes_and_construction_forms(backend: ModuleType, schema: J
     text = json.dumps(schema)
     s = schema_of(backend, schema)
     root = parse_model(schema).root
-    assert s.type == ("record" if root.type == "error" else root.type)
-    assert s.name == (root.name if root.is_named else None)
+    assert s.type == root.kind
+    assert s.name == (root.name.fullname if root.name is not None else None)
     assert s.text == text
     assert s.to_json() == schema
     forms = [backend.Schema(s.text), backend.Schema(s)]
@@ -222,21 +223,25 @@ def _nodes(s: JSON) -> list[Node]:
     return walk_nodes(parse_model(s).root)
 
 
+def _type(n: Node) -> str:
+    return "error" if n.is_error else n.kind
+
+
 def _has_type(t: str) -> Callable[[JSON], bool]:
-    return lambda s: any(n.type == t for n in _nodes(s))
+    return lambda s: any(_type(n) == t for n in _nodes(s))
 
 
 def _has_logical(base: str, logical: str) -> Callable[[JSON], bool]:
-    return lambda s: any(n.type == base and n.logical == logical for n in _nodes(s))
+    return lambda s: any(n.kind == base and n.logical == logical for n in _nodes(s))
 
 
 def _is_recursive(s: JSON) -> bool:
     """A record reachable from itself."""
     for node in _nodes(s):
-        if node.type != "record":
+        if node.kind != "record":
             continue
         seen: set[int] = set()
-        stack = [f.type for f in node.fields]
+        stack = children(node)
         while stack:
             n = stack.pop()
             if n is node:
@@ -244,16 +249,14 @@ def _is_recursive(s: JSON) -> bool:
             if id(n) in seen:
                 continue
             seen.add(id(n))
-            stack.extend(f.type for f in n.fields)
-            stack.extend(n.branches)
-            stack.extend(x for x in (n.items, n.values) if x is not None)
+            stack.extend(children(n))
     return False
 
 
 def _has_reference(s: JSON) -> bool:
     """A named type used again by name after its definition."""
-    named = {n.name for n in _nodes(s) if n.is_named}
-    short = {name.rsplit(".", 1)[-1] for name in named if name}
+    named = {n.name.fullname for n in _nodes(s) if n.name is not None}
+    short = {name.rsplit(".", 1)[-1] for name in named}
     return any(isinstance(x, str) and (x in named or x in short) for x in _json_nodes(s))
 
 
@@ -268,9 +271,9 @@ def _named_json(s: JSON) -> list[dict[str, Any]]:
 def _namespace_inherited(s: JSON) -> bool:
     """A named type without namespace of its own inside a record with a namespace."""
     return any(
-        n.namespace and "." not in n.json["name"] and "namespace" not in n.json
+        n.name.namespace and "." not in n.json["name"] and "namespace" not in n.json
         for n in _nodes(s)
-        if n.is_named
+        if n.name is not None
     )
 
 
@@ -315,18 +318,18 @@ FEATURES: dict[str, Callable[[JSON], bool]] = {
         )
     },
     "ignored logical type": lambda s: any(
-        n.annotation is not None and n.logical is None for n in _nodes(s)
+        annotation(n) is not None and n.logical is None for n in _nodes(s)
     ),
     "enum with default": lambda s: any(n.enum_default is not None for n in _nodes(s)),
     "enum without default": lambda s: any(
-        n.type == "enum" and n.enum_default is None for n in _nodes(s)
+        n.kind == "enum" and n.enum_default is None for n in _nodes(s)
     ),
     "field default": lambda s: any(f.has_default for n in _nodes(s) for f in n.fields),
     "record default": lambda s: any(
-        f.has_default and f.type.type == "record" for n in _nodes(s) for f in n.fields
+        f.has_default and f.node.kind == "record" for n in _nodes(s) for f in n.fields
     ),
     "union with null": lambda s: any(
-        n.type == "union" and any(b.type == "null" for b in n.branches) for n in _nodes(s)
+        n.kind == "union" and any(b.kind == "null" for b in n.branches) for n in _nodes(s)
     ),
     "union of 4+ branches": lambda s: any(len(n.branches) >= 4 for n in _nodes(s)),
     "explicit namespace": lambda s: any(x.get("namespace") for x in _named_json(s)),

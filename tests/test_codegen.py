@@ -675,7 +675,7 @@ def test_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert args.handler(args) == 2
         err = capsys.readouterr().err
         assert err.startswith("avrobridge codegen: ") and named in err, err
-    with pytest.raises(SchemaError, match="defined twice"):
+    with pytest.raises(SchemaError, match="already defined"):
         generate([(SEED / "employee_v1.avsc").read_text(), (SEED / "employee_v2.avsc").read_text()])
     with pytest.raises(SchemaError):
         generate(['{"type": "record", "name": "P", "fields": [{"name": "a", "type": "Nope"}]}'])

@@ -31,7 +31,7 @@ from ..schema import (
     Node,
     ParsedSchema,
     fastavro_schema,
-    nodes,
+    walk_nodes,
 )
 from . import wirecheck
 
@@ -135,7 +135,7 @@ def _safe(parsed: ParsedSchema) -> bool:
     takes no bytes (whose count only the walk's budget bounds)."""
     if parsed.recursive:
         return False
-    return not any(node.op == ARRAY and node.min_size == 0 for node in nodes(parsed.root))
+    return not any(node.op == ARRAY and node.min_size == 0 for node in walk_nodes(parsed.root))
 
 
 def _long_runs_are_varints(data: bytes) -> bool:

@@ -4,30 +4,16 @@ annotations, ``to_dict``/``from_dict`` expressions and helpers, union branch mat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from .model import AvroType
+from ..schema import Field, Node
+from .model import logical
+from .naming import name_classes, name_fields, name_members
 
 
 class NoDefault(Exception):
     """A default that has no Python value here (the field is generated without one)."""
-
-
-def _walk(roots: Iterable[AvroType]) -> list[AvroType]:
-    seen: set[int] = set()
-    out: list[AvroType] = []
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        out.append(t)
-        stack.extend(f.type for f in t.fields)
-        stack.extend(t.branches)
-        stack.extend(x for x in (t.items, t.values) if x is not None)
-    return out
 
 
 def str_literal(text: str) -> str:
@@ -62,26 +48,38 @@ def doc_lines(doc: Any, extra: str | None, indent: str) -> list[str]:
 
 
 class Conversions:
-    """The generator's state (the types, the helpers written so far) and the conversion
-    expressions; :class:`~.defaults.Defaults` and :class:`~.generator.Generator` build on it."""
+    """The generator's state (the types, their Python names, the helpers written so far) and
+    the conversion expressions; :class:`~.defaults.Defaults` and
+    :class:`~.generator.Generator` build on it."""
 
-    def __init__(
-        self, roots: list[AvroType], named: list[AvroType], sources: Sequence[str]
-    ) -> None:
-        self.roots = roots
+    def __init__(self, named: list[Node], sources: Sequence[str]) -> None:
         self.named = named
         self.sources = sources
-        self.records = [t for t in named if t.is_record]
+        self.records = [t for t in named if t.kind == "record"]
         self.enums = [t for t in named if t.kind == "enum"]
+        self.class_names = name_classes([t for t in named if t.kind != "fixed"])
+        taken = set(self.class_names.values())
+        self.field_names: dict[int, str] = {}
+        for r in self.records:
+            self.field_names.update(name_fields(r, taken))
+        self.members = {id(e): name_members(e) for e in self.enums}
         self.helpers: list[str] = []
         self.factories: list[str] = []  # default factories: defined before the classes
         self.helper_names: dict[tuple[str, int], str] = {}
         self.uses: set[str] = {"_dc", "_t"}
 
+    def py(self, t: Node) -> str:
+        """The class name of a record or enum."""
+        return self.class_names[id(t)]
+
+    def attr(self, f: Field) -> str:
+        """The attribute name of a field."""
+        return self.field_names[id(f)]
+
     # Types ----------------------------------------------------------------------------
 
-    def ann(self, t: AvroType) -> str:
-        k, lt = t.kind, t.logical
+    def ann(self, t: Node) -> str:
+        k, lt = t.kind, logical(t)
         if k == "null":
             return "None"
         if k == "boolean":
@@ -100,13 +98,11 @@ class Conversions:
             return self.use("_decimal", "_decimal.Decimal") if lt == "decimal" else "bytes"
         if k == "string":
             return self.use("_uuid", "_uuid.UUID") if lt == "uuid" else "str"
-        if k in ("record", "error", "enum"):
-            return t.py_name
+        if k in ("record", "enum"):
+            return self.py(t)
         if k == "array":
-            assert t.items is not None
             return f"list[{self.ann(t.items)}]"
         if k == "map":
-            assert t.values is not None
             return f"dict[str, {self.ann(t.values)}]"
         assert k == "union"
         parts: list[str] = []
@@ -126,39 +122,35 @@ class Conversions:
 
     # Conversions ----------------------------------------------------------------------
 
-    def needs(self, t: AvroType, seen: frozenset[int] = frozenset()) -> bool:
+    def needs(self, t: Node, seen: frozenset[int] = frozenset()) -> bool:
         """Whether values of ``t`` differ between the classes and the dict representation."""
-        if t.kind in ("record", "error", "enum"):
+        if t.kind in ("record", "enum"):
             return True
         if id(t) in seen:
             return False
         inner = seen | {id(t)}
         if t.kind == "array":
-            assert t.items is not None
             return self.needs(t.items, inner)
         if t.kind == "map":
-            assert t.values is not None
             return self.needs(t.values, inner)
         if t.kind == "union":
             return any(self.needs(b, inner) for b in t.branches)
         return False
 
-    def to_expr(self, t: AvroType, e: str, depth: int) -> str | None:
+    def to_expr(self, t: Node, e: str, depth: int) -> str | None:
         """Expression converting ``e`` (class representation) to the dict one; None when
         they are the same."""
         if not self.needs(t):
             return None
         k = t.kind
-        if k in ("record", "error"):
+        if k == "record":
             return f"{e}.to_dict()"
         if k == "enum":
             return f"{e}.value"
         x = f"_avro_x{depth}"
         if k == "array":
-            assert t.items is not None
             return f"[{self.to_expr(t.items, x, depth + 1)} for {x} in {e}]"
         if k == "map":
-            assert t.values is not None
             inner = self.to_expr(t.values, x, depth + 1)
             return f"{{_avro_k{depth}: {inner} for _avro_k{depth}, {x} in {e}.items()}}"
         others = [b for b in t.branches if b.kind != "null"]
@@ -166,21 +158,19 @@ class Conversions:
             return f"None if {e} is None else {self.to_expr(others[0], e, depth)}"
         return f"{self.to_helper(t)}({e})"
 
-    def from_expr(self, t: AvroType, e: str, depth: int) -> str | None:
+    def from_expr(self, t: Node, e: str, depth: int) -> str | None:
         """Expression building the class representation from decoded ``e``."""
         if not self.needs(t):
             return None
         k = t.kind
-        if k in ("record", "error"):
-            return f"{t.py_name}.from_dict({e})"
+        if k == "record":
+            return f"{self.py(t)}.from_dict({e})"
         if k == "enum":
-            return f"{t.py_name}({e})"
+            return f"{self.py(t)}({e})"
         x = f"_avro_x{depth}"
         if k == "array":
-            assert t.items is not None
             return f"[{self.from_expr(t.items, x, depth + 1)} for {x} in {e}]"
         if k == "map":
-            assert t.values is not None
             inner = self.from_expr(t.values, x, depth + 1)
             return f"{{_avro_k{depth}: {inner} for _avro_k{depth}, {x} in {e}.items()}}"
         others = [b for b in t.branches if b.kind != "null"]
@@ -188,7 +178,7 @@ class Conversions:
             return f"None if {e} is None else {self.from_expr(others[0], e, depth)}"
         return f"{self.from_helper(t)}({e})"
 
-    def to_helper(self, t: AvroType) -> str:
+    def to_helper(self, t: Node) -> str:
         key = ("to", id(t))
         if key in self.helper_names:
             return self.helper_names[key]
@@ -196,11 +186,11 @@ class Conversions:
         self.helper_names[key] = name
         cases: list[tuple[str, str]] = []  # (isinstance test, conversion)
         covered = 0
-        records = [b for b in t.branches if b.is_record]
+        records = [b for b in t.branches if b.kind == "record"]
         enums = [b for b in t.branches if b.kind == "enum"]
         for group, conversion in ((records, "_avro_v.to_dict()"), (enums, "_avro_v.value")):
             if group:
-                names = ", ".join(b.py_name for b in group)
+                names = ", ".join(self.py(b) for b in group)
                 cases.append((f"({names})" if len(group) > 1 else names, conversion))
                 covered += len(group)
         for b in t.branches:
@@ -219,7 +209,7 @@ class Conversions:
         self.helpers.append("\n".join(lines))
         return name
 
-    def from_helper(self, t: AvroType) -> str:
+    def from_helper(self, t: Node) -> str:
         key = ("from", id(t))
         if key in self.helper_names:
             return self.helper_names[key]
@@ -229,12 +219,12 @@ class Conversions:
         lines = [f"def {name}(_avro_v: _t.Any) -> {ann}:"]
         # Decoded dicts come from records or a map, str from a string or enums, lists from
         # the array: tell the branches apart as fastavro's writer picks them.
-        dict_branches = [b for b in t.branches if b.is_record or b.kind == "map"]
+        dict_branches = [b for b in t.branches if b.kind == "record" or b.kind == "map"]
         if any(self.needs(b) for b in dict_branches):
             lines.append("    if isinstance(_avro_v, dict):")
             maps = [b for b in dict_branches if b.kind == "map"]
             records = sorted(
-                (b for b in dict_branches if b.is_record),
+                (b for b in dict_branches if b.kind == "record"),
                 key=lambda b: -len(b.fields),  # stable: earliest first among equals
             )
             if len(dict_branches) == 1:
@@ -249,10 +239,10 @@ class Conversions:
                 for r in records:
                     lines += [
                         f"        if {self.match(r, '_avro_v', 1)}:",
-                        f"            return {r.py_name}.from_dict(_avro_v)",
+                        f"            return {self.py(r)}.from_dict(_avro_v)",
                     ]
         str_branches = [
-            b for b in t.branches if b.kind == "enum" or (b.kind == "string" and not b.logical)
+            b for b in t.branches if b.kind == "enum" or (b.kind == "string" and not logical(b))
         ]
         if any(b.kind == "enum" for b in str_branches):
             lines.append("    if isinstance(_avro_v, str):")
@@ -263,7 +253,7 @@ class Conversions:
                 symbols = ", ".join(str_literal(s) for s in b.symbols)
                 lines += [
                     f"        if _avro_v in ({symbols},):",
-                    f"            return {b.py_name}(_avro_v)",
+                    f"            return {self.py(b)}(_avro_v)",
                 ]
         for b in t.branches:
             if b.kind == "array" and self.needs(b):
@@ -275,9 +265,9 @@ class Conversions:
         self.helpers.append("\n".join(lines))
         return name
 
-    def match(self, t: AvroType, e: str, depth: int) -> str:
+    def match(self, t: Node, e: str, depth: int) -> str:
         """A boolean expression: ``e`` is a value ``avrobridge.decode`` returns for ``t``."""
-        k, lt = t.kind, t.logical
+        k, lt = t.kind, logical(t)
         if k == "null":
             return f"{e} is None"
         if k == "boolean":
@@ -307,26 +297,24 @@ class Conversions:
         if k == "enum":
             symbols = ", ".join(str_literal(s) for s in t.symbols)
             return f"(isinstance({e}, str) and {e} in ({symbols},))"
-        if k in ("record", "error"):
+        if k == "record":
             return f"{self.matcher(t)}({e})"
         x = f"_avro_x{depth}"
         if k == "array":
-            assert t.items is not None
             inner = self.match(t.items, x, depth + 1)
             return f"(isinstance({e}, list) and all({inner} for {x} in {e}))"
         if k == "map":
-            assert t.values is not None
             inner = self.match(t.values, x, depth + 1)
             return f"(isinstance({e}, dict) and all({inner} for {x} in {e}.values()))"
         if not t.branches:
             return "False"
         return "(" + " or ".join(self.match(b, e, depth) for b in t.branches) + ")"
 
-    def matcher(self, record: AvroType) -> str:
+    def matcher(self, record: Node) -> str:
         key = ("is", id(record))
         if key in self.helper_names:
             return self.helper_names[key]
-        name = f"_avro_is_{record.py_name}"
+        name = f"_avro_is_{self.py(record)}"
         self.helper_names[key] = name
         keys = ", ".join(str_literal(f.name) for f in record.fields)
         tests = [
@@ -334,7 +322,7 @@ class Conversions:
             f"_avro_v.keys() == {{{keys}}}" if record.fields else "not _avro_v",
         ]
         for f in record.fields:
-            tests.append(self.match(f.type, f"_avro_v[{str_literal(f.name)}]", 1))
+            tests.append(self.match(f.node, f"_avro_v[{str_literal(f.name)}]", 1))
         body = "\n        and ".join(tests)
         self.helpers.append(
             f"def {name}(_avro_v: _t.Any) -> bool:\n    return bool(\n        {body}\n    )"

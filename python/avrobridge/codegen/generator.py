@@ -9,47 +9,45 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
+from ..schema import Node
 from .conversions import NoDefault, doc_lines, str_literal, text_literal
 from .defaults import Defaults
-from .model import PRIMITIVES, AvroType, Parser, load_schema_json, validate_schemas
-from .naming import name_classes, name_fields, name_members
+from .model import load_schema_json, named_types, validate_schemas
 
 
 class Generator(Defaults):
     """Writes the module: imports, helpers, enums and record classes."""
 
-    def standalone(self, t: AvroType, seen: set[str], ns: str | None) -> Any:
+    def standalone(self, t: Node, seen: set[str], ns: str | None) -> Any:
         """``t`` as schema JSON defining every named type it uses (full names)."""
         k = t.kind
-        if k in PRIMITIVES or k in ("array", "map", "union"):
+        if t.name is None:
             if k == "array":
-                assert t.items is not None
                 out = {key: v for key, v in t.json.items() if key != "items"}
                 out["items"] = self.standalone(t.items, seen, ns)
                 return out
             if k == "map":
-                assert t.values is not None
                 out = {key: v for key, v in t.json.items() if key != "values"}
                 out["values"] = self.standalone(t.values, seen, ns)
                 return out
             if k == "union":
                 return [self.standalone(b, seen, ns) for b in t.branches]
             return t.json
-        assert t.name is not None
-        if t.name in seen:
-            return t.name
-        seen.add(t.name)
-        out = {"type": k, "name": t.name}
-        if t.namespace is None and ns:
+        name = t.name.fullname
+        if name in seen:
+            return name
+        seen.add(name)
+        out = {"type": "error" if t.is_error else k, "name": name}
+        if t.name.namespace is None and ns:
             out["namespace"] = ""
         skip = ("type", "name", "namespace", "aliases", "fields")
         out.update((key, v) for key, v in t.json.items() if key not in skip)
         if t.aliases:
             out["aliases"] = list(t.aliases)
-        if t.is_record:
+        if k == "record":
             fields = []
             for f in t.fields:
-                fj = {"name": f.name, "type": self.standalone(f.type, seen, t.namespace)}
+                fj = {"name": f.name, "type": self.standalone(f.node, seen, t.name.namespace)}
                 fj.update((key, v) for key, v in f.json.items() if key not in fj)
                 fields.append(fj)
             out["fields"] = fields
@@ -58,11 +56,6 @@ class Generator(Defaults):
     # Module ---------------------------------------------------------------------------
 
     def module(self) -> str:
-        class_names = {t.py_name for t in self.named if t.py_name}
-        for r in self.records:
-            name_fields(r, class_names)
-        for e in self.enums:
-            name_members(e)
         body: list[str] = []
         for e in self.enums:
             body += ["", "", *self.enum_class(e)]
@@ -100,21 +93,24 @@ class Generator(Defaults):
         if self.enums:
             self.uses.add("_enum")
         head += [imports[m] for m in sorted(self.uses)]
-        exported = sorted(t.py_name for t in self.named if t.kind != "fixed")
+        exported = sorted(self.py(t) for t in self.named if t.kind != "fixed")
         head += ["", "__all__ = [", *(f"    {str_literal(n)}," for n in exported), "]"]
         return "\n".join(head + body + tail) + "\n"
 
-    def enum_class(self, t: AvroType) -> list[str]:
-        lines = [f"class {t.py_name}(_enum.Enum):"]
-        lines += doc_lines(t.json.get("doc"), f"Avro enum ``{t.name}``.", "    ")
+    def enum_class(self, t: Node) -> list[str]:
+        assert t.name is not None
+        lines = [f"class {self.py(t)}(_enum.Enum):"]
+        lines += doc_lines(t.json.get("doc"), f"Avro enum ``{t.name.fullname}``.", "    ")
         lines.append("")
+        members = self.members[id(t)]
         for symbol in t.symbols:
-            lines.append(f"    {t.members[symbol]} = {str_literal(symbol)}")
+            lines.append(f"    {members[symbol]} = {str_literal(symbol)}")
         return lines
 
-    def record_class(self, t: AvroType) -> list[str]:
-        lines = ["@_dc.dataclass(kw_only=True, slots=True)", f"class {t.py_name}:"]
-        lines += doc_lines(t.json.get("doc"), f"Avro record ``{t.name}``.", "    ")
+    def record_class(self, t: Node) -> list[str]:
+        assert t.name is not None
+        lines = ["@_dc.dataclass(kw_only=True, slots=True)", f"class {self.py(t)}:"]
+        lines += doc_lines(t.json.get("doc"), f"Avro record ``{t.name.fullname}``.", "    ")
         schema_text = json.dumps(self.standalone(t, set(), None), separators=(",", ":"))
         lines += ["", "    __avro_schema__: _t.ClassVar[str] = ("]
         lines += [
@@ -123,17 +119,17 @@ class Generator(Defaults):
         ]
         lines.append("    )")
         for f in t.fields:
-            ann = self.ann(f.type)
-            line = f"    {f.py_name}: {ann}"
+            ann = self.ann(f.node)
+            line = f"    {self.attr(f)}: {ann}"
             if f.has_default:
                 try:
-                    expr, mutable = self.default(f.type, f.json["default"])
+                    expr, mutable = self.default(f.node, f.default)
                 except NoDefault:
                     pass
                 else:
                     if not mutable:
                         line += f" = {expr}"
-                    elif expr in ("[]", "{}") and f.type.kind in ("array", "map"):
+                    elif expr in ("[]", "{}") and f.node.kind in ("array", "map"):
                         factory = "list" if expr == "[]" else "dict"
                         line += f" = _dc.field(default_factory={factory})"
                     else:
@@ -149,9 +145,9 @@ class Generator(Defaults):
         if t.fields:
             lines.append("        return {")
             for f in t.fields:
-                e = f"self.{f.py_name}"
+                e = f"self.{self.attr(f)}"
                 lines.append(
-                    f"            {str_literal(f.name)}: {self.to_expr(f.type, e, 1) or e},"
+                    f"            {str_literal(f.name)}: {self.to_expr(f.node, e, 1) or e},"
                 )
             lines.append("        }")
         else:
@@ -160,14 +156,14 @@ class Generator(Defaults):
         lines += [
             "",
             "    @classmethod",
-            f"    def from_dict(cls, data: _t.Mapping[str, _t.Any]) -> {t.py_name}:",
+            f"    def from_dict(cls, data: _t.Mapping[str, _t.Any]) -> {self.py(t)}:",
             '        """The record from what ``avrobridge.decode`` (and fastavro) return."""',
         ]
         if t.fields:
             lines.append("        return cls(")
             for f in t.fields:
                 e = f"data[{str_literal(f.name)}]"
-                lines.append(f"            {f.py_name}={self.from_expr(f.type, e, 1) or e},")
+                lines.append(f"            {self.attr(f)}={self.from_expr(f.node, e, 1) or e},")
             lines.append("        )")
         else:
             lines.append("        return cls()")
@@ -192,17 +188,7 @@ def generate(
             raise SchemaError(f"{where(i)}: {exc.message}", exc.path) from None
     texts = [json.dumps(s) for s in loaded]
     validate_schemas(texts, where)
-    parser = Parser()
-    roots = []
-    for i, schema in enumerate(loaded):
-        try:
-            roots.append(parser.parse(schema))
-        except SchemaError as exc:
-            raise SchemaError(f"{where(i)}: {exc.message}", exc.path) from None
-    named = [t for t in parser.order if t.kind in ("record", "error", "enum", "fixed")]
-    name_classes([t for t in named if t.kind != "fixed"])
-    generator = Generator(roots, named, sources)
-    return generator.module()
+    return Generator(named_types(loaded, where), sources).module()
 
 
 def generate_files(paths: Sequence[Path | str], output: Path | str | None = None) -> str:

@@ -8,7 +8,7 @@ import enum
 import keyword
 from collections.abc import Sequence
 
-from .model import AvroType
+from ..schema import Node
 
 _MODULES = ("_dc", "_dt", "_decimal", "_enum", "_t", "_uuid")
 #: Names a field may not take: they would shadow names used in class bodies (annotations,
@@ -62,16 +62,19 @@ def _unique(name: str, taken: set[str], reserved: frozenset[str] | set[str]) -> 
     return candidate
 
 
-def name_classes(types: Sequence[AvroType]) -> None:
-    """Class names: short names, clashes prefixed with namespace components."""
-    groups: dict[str, list[AvroType]] = {}
+def name_classes(types: Sequence[Node]) -> dict[int, str]:
+    """Class names by ``id`` of the type: short names, clashes prefixed with namespace
+    components."""
+    out: dict[int, str] = {}
+    groups: dict[str, list[Node]] = {}
     for t in types:
-        groups.setdefault(t.short, []).append(t)
+        assert t.name is not None
+        groups.setdefault(t.name.name, []).append(t)
     taken: set[str] = set()
-    pending: list[list[AvroType]] = []
+    pending: list[list[Node]] = []
     for short, group in groups.items():
         if len(group) == 1 and _usable(short, _CLASS_RESERVED):
-            group[0].py_name = short
+            out[id(group[0])] = short
             taken.add(short)
         else:
             pending.append(group)
@@ -83,38 +86,46 @@ def name_classes(types: Sequence[AvroType]) -> None:
                 break
             depth += 1
         for t, name in zip(group, names, strict=True):
-            t.py_name = _unique(name, taken, _CLASS_RESERVED)
+            out[id(t)] = _unique(name, taken, _CLASS_RESERVED)
+    return out
 
 
-def _prefixed(t: AvroType, depth: int) -> str:
-    parts = (t.namespace or "").split(".") if t.namespace else []
+def _prefixed(t: Node, depth: int) -> str:
+    assert t.name is not None
+    parts = t.name.namespace.split(".") if t.name.namespace else []
     prefix = "".join(p[:1].upper() + p[1:] for p in parts[-depth:])
-    return prefix + t.short
+    return prefix + t.name.name
 
 
-def name_fields(record: AvroType, class_names: set[str]) -> None:
+def name_fields(record: Node, class_names: set[str]) -> dict[int, str]:
+    """Attribute names by ``id`` of the field."""
     reserved = _FIELD_RESERVED | class_names
     taken: set[str] = set()
+    out: dict[int, str] = {}
     # Fields that are fine as they are keep their names; the others pick among the rest.
     for f in record.fields:
         if _usable(f.name, reserved):
-            f.py_name = f.name
+            out[id(f)] = f.name
             taken.add(f.name)
     for f in record.fields:
-        if not f.py_name:
-            f.py_name = _unique(f.name, taken, reserved)
+        if id(f) not in out:
+            out[id(f)] = _unique(f.name, taken, reserved)
+    return out
 
 
 _ENUM_RESERVED = frozenset({*keyword.kwlist, *dir(enum.Enum), "mro", "name", "value"})
 
 
-def name_members(enum: AvroType) -> None:
+def name_members(enum: Node) -> dict[str, str]:
+    """Member names by symbol."""
     taken: set[str] = set()
+    members: dict[str, str] = {}
     for symbol in enum.symbols:
         if _usable(symbol, _ENUM_RESERVED) and not symbol.startswith("_"):
-            enum.members[symbol] = symbol
+            members[symbol] = symbol
             taken.add(symbol)
     for symbol in enum.symbols:
-        if symbol not in enum.members:
+        if symbol not in members:
             base = symbol.lstrip("_") or "S"
-            enum.members[symbol] = _unique(base, taken, _ENUM_RESERVED)
+            members[symbol] = _unique(base, taken, _ENUM_RESERVED)
+    return members

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._backend import Schema
+from ..schema import Node, parse_value, walk_nodes
 from .model import (
     DATE_SPAN,
     DATE_START,
@@ -23,9 +24,7 @@ from .model import (
     LONG_MIN,
     TS_SPAN_US,
     TS_START,
-    Node,
-    Parser,
-    compute_heights,
+    heights,
 )
 from .unions import Unencodable, picked
 from .words import (
@@ -51,6 +50,7 @@ from .words import (
     LAST_NAMES,
     WORDS,
 )
+from .words import hint as name_hint
 
 
 class DataGenerator:
@@ -65,12 +65,12 @@ class DataGenerator:
         self, schema: Any, seed: int = 0, *, max_depth: int = 4, max_items: int = 5
     ) -> None:
         parsed = schema if isinstance(schema, Schema) else Schema(schema)
-        parser = Parser()
-        for ref in parsed.references:
-            parser.walk(json.loads(ref), None)
-        self.root = parser.walk(parsed.to_json(), None)
-        compute_heights(parser.nodes)
-        if self.root.height == INF:
+        references = [json.loads(ref) for ref in parsed.references]
+        self.root = parse_value(parsed.to_json(), False, references).root
+        self.height = heights(self.root)
+        #: What each field's name says its values are, by ``id`` of the field.
+        self.hints = {id(f): name_hint(f.name) for n in walk_nodes(self.root) for f in n.fields}
+        if self.height[id(self.root)] == INF:
             raise ValueError("the schema has no finite value (a record always contains itself)")
         self.rng = random.Random(seed)
         self.max_depth = max_depth
@@ -87,14 +87,14 @@ class DataGenerator:
     # -- per type -----------------------------------------------------------------------
 
     def _value(self, node: Node, depth: int, hint: int) -> Any:
-        t = node.type
+        t = node.kind
         rng = self.rng
         if node.logical is not None:
             return self._logical(node)
         if t == "string":
             return self._string(hint)
         if t == "record":
-            return {name: self._value(ftype, depth + 1, h) for name, ftype, h, _ in node.fields}
+            return {f.name: self._value(f.node, depth + 1, self.hints[id(f)]) for f in node.fields}
         if t == "union":
             return self._union(node, depth, hint)
         if t == "int":
@@ -117,11 +117,9 @@ class DataGenerator:
         if t == "enum":
             return rng.choice(node.symbols)
         if t == "array":
-            assert node.items is not None
             n = 0 if depth >= self.max_depth else rng.randint(0, self.max_items)
             return [self._value(node.items, depth + 1, hint) for _ in range(n)]
         if t == "map":
-            assert node.values is not None
             n = 0 if depth >= self.max_depth else rng.randint(0, self.max_items)
             keys = [rng.choice(WORDS) for _ in range(n)]
             return {k: self._value(node.values, depth + 1, hint) for k in keys}
@@ -134,16 +132,16 @@ class DataGenerator:
         rng.shuffle(order)
         if depth >= self.max_depth:
             # Shallowest first (null, when there is one), so recursion ends.
-            order.sort(key=lambda i: (branches[i].height, branches[i].type != "null"))
+            order.sort(key=lambda i: (self.height[id(branches[i])], branches[i].kind != "null"))
         else:
-            nulls = [i for i in order if branches[i].type == "null"]
+            nulls = [i for i in order if branches[i].kind == "null"]
             if nulls and len(branches) > 1:
-                others = [i for i in order if branches[i].type != "null"]
+                others = [i for i in order if branches[i].kind != "null"]
                 order = nulls + others if rng.random() < 0.2 else others + nulls
         fallback: tuple[Any] | None = None
         for i in order:
             branch = branches[i]
-            if branch.height == INF:
+            if self.height[id(branch)] == INF:
                 continue
             value = self._value(branch, depth, hint)
             if fallback is None:
@@ -226,7 +224,7 @@ class DataGenerator:
             return Decimal((sign, tuple(int(c) for c in str(abs(unscaled))), -node.scale))
         if lt == "uuid":
             u = uuid.UUID(int=rng.getrandbits(128), version=4)
-            return u if node.type == "string" else u.bytes
+            return u if node.kind == "string" else u.bytes
         if lt == "date":
             return date.fromordinal(DATE_START + rng.randrange(DATE_SPAN))
         if lt in ("time-millis", "time-micros"):

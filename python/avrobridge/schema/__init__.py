@@ -16,7 +16,7 @@ the logical types whose fastavro conversion matches the Rust decoder.
 from __future__ import annotations
 
 from .canonical import canonical_form
-from .default import DefaultError, default_value, expected, json_integer
+from .default import DefaultError, default_value, expected, json_integer, matches_default
 from .fingerprint import fingerprint, rabin64
 from .json_text import json_equal, json_text, load_json
 from .model import (
@@ -36,6 +36,7 @@ from .model import (
     JSON_MAX_NESTING,
     LOCAL_TIMESTAMP_MICROS,
     LOCAL_TIMESTAMP_MILLIS,
+    LOGICAL_OPS,
     LONG,
     MAP,
     MAX_DEFAULT_DEPTH,
@@ -58,7 +59,15 @@ from .model import (
     as_i64,
     schema_error,
 )
-from .parse import ParsedSchema, is_valid_name, min_size, nodes, parse_schema_text, parse_value
+from .parse import (
+    ParsedSchema,
+    children,
+    is_valid_name,
+    min_size,
+    parse_schema_text,
+    parse_value,
+    walk_nodes,
+)
 from .to_fastavro import fastavro_branch_name, fastavro_schema
 
 __all__ = [
@@ -78,6 +87,7 @@ __all__ = [
     "JSON_MAX_NESTING",
     "LOCAL_TIMESTAMP_MICROS",
     "LOCAL_TIMESTAMP_MILLIS",
+    "LOGICAL_OPS",
     "LONG",
     "MAP",
     "MAX_DEFAULT_DEPTH",
@@ -101,6 +111,7 @@ __all__ = [
     "ParsedSchema",
     "as_i64",
     "canonical_form",
+    "children",
     "default_value",
     "expected",
     "fastavro_branch_name",
@@ -111,10 +122,11 @@ __all__ = [
     "json_integer",
     "json_text",
     "load_json",
+    "matches_default",
     "min_size",
-    "nodes",
     "parse_schema_text",
     "parse_value",
     "rabin64",
     "schema_error",
+    "walk_nodes",
 ]

@@ -167,3 +167,12 @@ def default_value(node: Node, value: Any, depth: int) -> Any:
             continue
     names = ", ".join(b.branch_name for b in node.branches)
     raise expected(f"a value of one of the union's branches [{names}]", value)
+
+
+def matches_default(node: Node, value: Any) -> bool:
+    """Whether the JSON ``value`` is a valid default for ``node`` (unions: any branch)."""
+    try:
+        default_value(node, value, 0)
+    except DefaultError:
+        return False
+    return True

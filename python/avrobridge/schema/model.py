@@ -34,6 +34,9 @@ LOCAL_TIMESTAMP_MICROS: Final = 20
 DECIMAL_BYTES: Final = 21
 DECIMAL_FIXED: Final = 22
 UUID_STRING: Final = 23
+# The logical types decoded to Python objects of their own (dates, times, Decimal, UUID):
+# the codes from DATE on. Nanosecond timestamps, uuid on fixed and duration stay plain.
+LOGICAL_OPS: Final = frozenset(range(DATE, UUID_STRING + 1))
 
 PRIMITIVES: Final = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 PRIMITIVE_OPS: Final = {
@@ -84,6 +87,7 @@ class Field:
         "default_value",
         "has_default",
         "has_usable_default",
+        "json",
         "name",
         "node",
         "order",
@@ -98,6 +102,8 @@ class Field:
         self.default: Any = None
         self.has_usable_default = False
         self.default_value: Any = None
+        # The field's JSON object as written (doc, order, custom properties: codegen).
+        self.json: dict[str, Any] = {}
 
 
 class Node:
@@ -115,6 +121,7 @@ class Node:
         "fixed_size",
         "is_error",
         "items",
+        "json",
         "kind",
         "logical",
         "min_size",
@@ -152,6 +159,9 @@ class Node:
         self.fixed_size: int | None = None
         self.branch_name = kind
         self.fa_name = ""
+        # The JSON this node was parsed from (a name string, an object, a union's array),
+        # with its documentation and custom properties (codegen copies them).
+        self.json: Any = kind
 
 
 def schema_error(message: str, path: str) -> SchemaError:

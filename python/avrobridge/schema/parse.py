@@ -120,6 +120,7 @@ class _Parser:
     def parse_reference(self, s: str, ns: str | None, path: str) -> Node:
         node = _primitive(s)
         if node is not None:
+            node.json = s
             return node
         found = self.lookup(s, ns)
         if found is not None:
@@ -158,6 +159,7 @@ class _Parser:
                 seen_kinds.add(node.kind)
             branches.append(node)
         union = Node("union", UNION)
+        union.json = items
         union.branches = branches
         for i, b in enumerate(branches):
             if b.op == NULL:
@@ -184,16 +186,19 @@ class _Parser:
             if "items" not in obj:
                 raise _Error("array schema has no 'items'", path)
             node = Node("array", ARRAY)
+            node.json = obj
             node.items = self.parse_node(obj["items"], ns, f"{path}/items")
             return node
         if type_value == "map":
             if "values" not in obj:
                 raise _Error("map schema has no 'values'", path)
             node = Node("map", MAP)
+            node.json = obj
             node.values = self.parse_node(obj["values"], ns, f"{path}/values")
             return node
         node_or_none = _primitive(type_value)
         if node_or_none is not None:
+            node_or_none.json = obj
             _apply_logical(node_or_none, obj)
             return node_or_none
         return self.parse_reference(type_value, ns, f"{path}/type")
@@ -256,8 +261,9 @@ class _Parser:
                 out.append(alias)
         return out
 
-    def named(self, kind: str, op: int, name: Name) -> Node:
+    def named(self, kind: str, op: int, name: Name, obj: dict[str, Any]) -> Node:
         node = Node(kind, op)
+        node.json = obj
         node.name = name
         node.branch_name = name.fullname
         node.fa_name = f"{FASTAVRO_NAME}{self.named_count}"
@@ -268,7 +274,7 @@ class _Parser:
         name = self.define_name(obj, ns, path)
         aliases = self.parse_aliases(obj, name.namespace, path)
         # Registered before the fields so that they can refer to the record recursively.
-        node = self.named("record", RECORD, name)
+        node = self.named("record", RECORD, name, obj)
         node.aliases = aliases
         node.is_error = is_error
         self.names[name.fullname] = node
@@ -325,6 +331,7 @@ class _Parser:
                         )
                     aliases.append(a)
             field = Field(fname, aliases, field_node, order)
+            field.json = f
             if "default" in f:
                 field.has_default = True
                 field.default = f["default"]
@@ -362,7 +369,7 @@ class _Parser:
                     f"{path}/default",
                 )
             default = symbols.index(d)
-        node = self.named("enum", ENUM, name)
+        node = self.named("enum", ENUM, name, obj)
         node.aliases = aliases
         node.symbols = symbols
         node.enum_default = default
@@ -379,7 +386,7 @@ class _Parser:
             raise _Error(
                 f"fixed '{name.fullname}' needs a non-negative integer 'size'", f"{path}/size"
             )
-        node = self.named("fixed", FIXED, name)
+        node = self.named("fixed", FIXED, name, obj)
         node.aliases = aliases
         node.size = size
         lt = obj.get("logicalType")
@@ -489,7 +496,21 @@ def _fixed_size(node: Node, visiting: list[Node]) -> int | None:
     return None
 
 
-def nodes(root: Node) -> list[Node]:
+def children(node: Node) -> list[Node]:
+    """The nodes directly inside ``node``: field types, items, values or branches."""
+    op = node.op
+    if op == RECORD:
+        return [f.node for f in node.fields]
+    if op == ARRAY:
+        return [node.items]
+    if op == MAP:
+        return [node.values]
+    if op == UNION:
+        return node.branches
+    return []
+
+
+def walk_nodes(root: Node) -> list[Node]:
     """Every node reachable from ``root``, once each."""
     out: list[Node] = []
     seen: set[int] = set()
@@ -500,14 +521,7 @@ def nodes(root: Node) -> list[Node]:
             continue
         seen.add(id(n))
         out.append(n)
-        if n.op == RECORD:
-            stack.extend(f.node for f in n.fields)
-        elif n.op == ARRAY:
-            stack.append(n.items)
-        elif n.op == MAP:
-            stack.append(n.values)
-        elif n.op == UNION:
-            stack.extend(n.branches)
+        stack.extend(children(n))
     return out
 
 
@@ -534,7 +548,7 @@ def parse_value(value: Any, validate_defaults: bool, references: list[Any]) -> P
 
 def _finish(parser: _Parser, root: Node, validate_defaults: bool) -> ParsedSchema:
     schema = ParsedSchema(root, parser.names, parser.recursive)
-    for node in nodes(root):
+    for node in walk_nodes(root):
         node.fixed_size = _fixed_size(node, [])
         if node.op == ARRAY:
             node.min_size = _min_size(node.items, [])
