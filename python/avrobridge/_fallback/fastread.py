@@ -30,6 +30,7 @@ from ..schema import (
     TIME_MILLIS,
     Node,
     ParsedSchema,
+    fastavro_logical,
     fastavro_schema,
     walk_nodes,
 )
@@ -85,12 +86,9 @@ LOGICAL_READERS[f"fixed-{_BOOLEAN}"] = _read_boolean
 LOGICAL_READERS[f"int-{_INT}"] = _read_int
 LOGICAL_READERS[f"int-{_TIME_MILLIS}"] = _time_reader(LOGICAL_READERS["int-time-millis"], 1000)
 LOGICAL_READERS[f"long-{_TIME_MICROS}"] = _time_reader(LOGICAL_READERS["long-time-micros"], 1)
-_STRICT: Final = {
-    BOOLEAN: _BOOLEAN,
-    INT: _INT,
-    TIME_MILLIS: _TIME_MILLIS,
-    TIME_MICROS: _TIME_MICROS,
-}
+_CHECKED: Final = {INT: _INT, TIME_MILLIS: _TIME_MILLIS, TIME_MICROS: _TIME_MICROS}
+# The fixed a strict schema reads booleans as (our synthetic names never start so).
+_BOOLEAN_FIXED: Final = "_avrobridge_boolean"
 
 
 class _NoNegativeIndex(list[Any]):
@@ -190,7 +188,22 @@ def strict_reader(parsed: ParsedSchema) -> StrictReader | None:
     """The fastavro-first reader of a schema, or None when its data must be walked first."""
     if not _safe(parsed):
         return None
-    text = fastavro_schema(parsed.root, logical=True, strict=_STRICT)
+    boolean_defined = False
+
+    def checked(node: Node, in_union: bool, json: Any) -> Any:
+        nonlocal boolean_defined
+        if node.op == BOOLEAN:
+            if boolean_defined:
+                return _BOOLEAN_FIXED
+            boolean_defined = True
+            return {"type": "fixed", "name": _BOOLEAN_FIXED, "size": 1, "logicalType": _BOOLEAN}
+        logical = _CHECKED.get(node.op)
+        if logical is None:
+            return json
+        base = fastavro_logical(node.op)
+        return {"type": base[0] if base else node.kind, "logicalType": logical}
+
+    text = fastavro_schema(parsed.root, logical=True, finish=checked)
     schema = fastavro.parse_schema(text)
     if not (isinstance(schema, dict) and schema.get("__fastavro_parsed")):
         return None  # fastavro would parse it again on every read, undoing the swaps

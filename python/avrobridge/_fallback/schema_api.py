@@ -14,7 +14,7 @@ from typing import Any, Final, NoReturn
 import fastavro
 
 from .. import schema as _s
-from . import codec, fastread, wirecheck
+from . import codec, fastread, fastwrite, wirecheck
 
 #: Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
 #: unless ``max_zero_byte_items`` says otherwise (``rust/src/wire.rs``).
@@ -24,16 +24,25 @@ DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = wirecheck.DEFAULT_MAX_ZERO_BYTE_ITEMS
 class Schema:
     """A parsed, validated Avro schema, compiled for encoding and decoding."""
 
-    __slots__ = ("_parsed", "_read_schema", "_references", "_strict", "_text", "_write_schema")
+    __slots__ = (
+        "_parsed",
+        "_read_schema",
+        "_references",
+        "_strict",
+        "_strict_writer",
+        "_text",
+        "_write_schema",
+    )
     _text: str
     _references: list[str]
     _parsed: _s.ParsedSchema
     # fastavro's parsed schemas, built on first use.
     _write_schema: Any
     _read_schema: Any
-    # fastavro first (fastread.StrictReader), None when the data must be walked first, False
-    # until first use.
+    # fastavro first (fastread.StrictReader, fastwrite.StrictWriter), None when the data
+    # must be walked first, False until first use.
     _strict: Any
+    _strict_writer: Any
 
     def __init__(
         self, schema: Any, *, references: Any = None, validate_defaults: bool = True
@@ -53,6 +62,7 @@ class Schema:
         object.__setattr__(self, "_write_schema", None)
         object.__setattr__(self, "_read_schema", None)
         object.__setattr__(self, "_strict", False)
+        object.__setattr__(self, "_strict_writer", False)
 
     def __init_subclass__(cls, **kwargs: Any) -> NoReturn:
         raise TypeError("type 'avrobridge._fallback.Schema' is not an acceptable base type")
@@ -147,6 +157,15 @@ class Schema:
     # --- the codec -------------------------------------------------------------------------
 
     def _encode(self, datum: Any) -> bytes:
+        strict = self._strict_writer
+        if strict is False:
+            strict = fastwrite.strict_writer(self._parsed)
+            object.__setattr__(self, "_strict_writer", strict)
+        if strict is not None:
+            try:
+                return strict.write(datum)  # type: ignore[no-any-return]
+            except Exception:
+                pass  # walked below, for the exact error (or defaults to fill in)
         prepared = self._prepare(datum)
         write_schema = self._write_schema
         if write_schema is None:

@@ -68,7 +68,7 @@ from .parse import (
     parse_value,
     walk_nodes,
 )
-from .to_fastavro import fastavro_branch_name, fastavro_schema
+from .to_fastavro import fastavro_branch_name, fastavro_logical, fastavro_schema
 
 __all__ = [
     "ARRAY",
@@ -115,6 +115,7 @@ __all__ = [
     "default_value",
     "expected",
     "fastavro_branch_name",
+    "fastavro_logical",
     "fastavro_schema",
     "fingerprint",
     "is_valid_name",

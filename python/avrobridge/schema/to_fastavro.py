@@ -4,11 +4,11 @@ conversion matches the Rust decoder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from .model import (
     ARRAY,
-    BOOLEAN,
     DATE,
     DECIMAL_BYTES,
     DECIMAL_FIXED,
@@ -42,8 +42,10 @@ _FASTAVRO_LOGICAL_READS: Final = {
 }
 
 
-# The fixed a strict schema reads booleans as (our synthetic names never start so).
-_BOOLEAN_FIXED: Final = "_avrobridge_boolean"
+def fastavro_logical(op: int) -> tuple[str, str] | None:
+    """The base type and fastavro logical type name of a logical ``op`` fastavro reads
+    like Rust, else None."""
+    return _FASTAVRO_LOGICAL_READS.get(op)
 
 
 def fastavro_branch_name(node: Node) -> str:
@@ -51,21 +53,29 @@ def fastavro_branch_name(node: Node) -> str:
     return node.fa_name if node.name is not None else node.kind
 
 
-def fastavro_schema(root: Node, *, logical: bool, strict: dict[int, str] | None = None) -> Any:
+def fastavro_schema(
+    root: Node,
+    *,
+    logical: bool,
+    finish: Callable[[Node, bool, Any], Any] | None = None,
+) -> Any:
     """Schema JSON for ``fastavro.parse_schema``. ``logical=False`` gives the plain wire
     types (encoding: values are converted beforehand); ``logical=True`` keeps the logical
-    types fastavro decodes like Rust, and marks decimals with our own reader. ``strict``
-    gives the ops it names our own logical types (their checking readers): a boolean becomes
-    a one-byte fixed, defined once and then named."""
+    types fastavro decodes like Rust, and marks decimals with our own reader. ``finish``
+    (node, directly in a union, its JSON) gives the JSON to use instead: the fallback's
+    strict reader and writer mark types with logical types of their own that check values.
+    It sees each named type once, where it is defined."""
     seen: set[int] = set()
-    strict = strict or {}
-    boolean_defined = False
 
-    def emit(node: Node) -> Any:
+    def emit(node: Node, in_union: bool = False) -> Any:
         if node.name is not None:
             if id(node) in seen:
                 return node.fa_name
             seen.add(id(node))
+        json = plain(node)
+        return json if finish is None else finish(node, in_union, json)
+
+    def plain(node: Node) -> Any:
         op = node.op
         if op == RECORD:
             return {
@@ -86,18 +96,7 @@ def fastavro_schema(root: Node, *, logical: bool, strict: dict[int, str] | None 
         if op == MAP:
             return {"type": "map", "values": emit(node.values)}
         if op == UNION:
-            return [emit(b) for b in node.branches]
-        if op in strict:
-            if op != BOOLEAN:
-                base = (
-                    _FASTAVRO_LOGICAL_READS[op][0] if op in _FASTAVRO_LOGICAL_READS else node.kind
-                )
-                return {"type": base, "logicalType": strict[op]}
-            nonlocal boolean_defined
-            if boolean_defined:
-                return _BOOLEAN_FIXED
-            boolean_defined = True
-            return {"type": "fixed", "name": _BOOLEAN_FIXED, "size": 1, "logicalType": strict[op]}
+            return [emit(b, True) for b in node.branches]
         if logical:
             if op == DECIMAL_BYTES:
                 return {"type": "bytes", "logicalType": FASTAVRO_DECIMAL, "scale": node.scale}

@@ -1,0 +1,230 @@
+"""fastavro first, for encoding: the schema handed to fastavro's C writer so that it refuses
+what the Rust encoder refuses. fastavro alone writes ``True`` or ``1.5`` as an int, any
+value as a boolean (its truth) or as null (nothing), a str as an array of characters, a
+``Decimal`` as a double and a memoryview as bytes. Each such type carries a logical type of
+our own whose writer applies the Rust encoder's check (``codec_objects``) and hands fastavro
+the exact value; logical types are converted by ``codec_logical`` as in the walk. Union
+branches need no such check: fastavro's union choice validates strictly, and the Rust
+encoder picks branches fastavro's way (``union_choice``).
+
+The schema carries no defaults, so a record missing a field fails here and goes to the walk
+(``codec.prepare``), which fills defaults as the Rust encoder does; so does every value this
+writer refuses, for the exact error and path. Recursive schemas always take the walk (it
+bounds the depth).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import partial
+from typing import Any, Final
+
+import fastavro
+from fastavro.write import LOGICAL_WRITERS
+
+from ..schema import (
+    ARRAY,
+    BOOLEAN,
+    BYTES,
+    DOUBLE,
+    ENUM,
+    FIXED,
+    FLOAT,
+    INT,
+    LONG,
+    MAP,
+    NULL,
+    RECORD,
+    STRING,
+    UNION,
+    Node,
+    ParsedSchema,
+    fastavro_schema,
+)
+from .codec_logical import prepare_logical
+from .codec_objects import (
+    I32_MAX as _I32_MAX,
+)
+from .codec_objects import (
+    I32_MIN as _I32_MIN,
+)
+from .codec_objects import (
+    I64_MAX as _I64_MAX,
+)
+from .codec_objects import (
+    I64_MIN as _I64_MIN,
+)
+from .codec_objects import (
+    bytes_like,
+    extract_f64,
+    extract_i32,
+    extract_i64,
+    is_mapping,
+    is_sequence,
+    wrong_type,
+)
+
+__all__ = ["StrictWriter", "strict_writer"]
+
+# The key of a logical type's schema node in its fastavro schema (fastavro keeps extra keys).
+_NODE: Final = "avrobridge.node"
+# The key of a record's fields that fastavro writes as null when missing but whose default
+# is something else.
+_NULLABLE_WITH_DEFAULT: Final = "avrobridge.nullable-with-default"
+
+
+def _int(datum: Any, schema: Any) -> int:
+    if type(datum) is int and _I32_MIN <= datum <= _I32_MAX:
+        return datum
+    return extract_i32(datum)
+
+
+def _long(datum: Any, schema: Any) -> int:
+    if type(datum) is int and _I64_MIN <= datum <= _I64_MAX:
+        return datum
+    return extract_i64(datum, "long")
+
+
+def _float(datum: Any, schema: Any) -> float:
+    return datum if type(datum) is float else extract_f64(datum, "float")
+
+
+def _double(datum: Any, schema: Any) -> float:
+    return datum if type(datum) is float else extract_f64(datum, "double")
+
+
+def _boolean(datum: Any, schema: Any) -> bool:
+    if isinstance(datum, bool):
+        return datum
+    raise wrong_type("a bool", datum)
+
+
+def _null(datum: Any, schema: Any) -> None:
+    if datum is None:
+        return None
+    raise wrong_type("None", datum)
+
+
+def _bytes(datum: Any, schema: Any) -> bytes:
+    b = bytes_like(datum)
+    if b is None:
+        raise wrong_type("bytes", datum)
+    return b
+
+
+def _enum(datum: Any, schema: Any) -> str:
+    if isinstance(datum, str):
+        return datum
+    raise wrong_type("a str (enum symbol)", datum)
+
+
+def _array(datum: Any, schema: Any) -> Any:
+    if type(datum) is list or type(datum) is tuple:
+        return datum
+    if is_sequence(datum):
+        return list(datum)
+    raise wrong_type("a list", datum)
+
+
+def _mapping(datum: Any, schema: Any) -> Any:
+    if type(datum) is dict or is_mapping(datum):
+        return datum
+    raise wrong_type("a dict", datum)
+
+
+def _record(datum: Any, schema: Any) -> Any:
+    if not (type(datum) is dict or is_mapping(datum)):
+        raise wrong_type("a dict", datum)
+    for name in schema[_NULLABLE_WITH_DEFAULT]:
+        if name not in datum:
+            # fastavro would write null; the Rust encoder writes the default: the walk does
+            raise KeyError(name)
+    return datum
+
+
+def _logical(datum: Any, schema: Any) -> Any:
+    return prepare_logical(schema[_NODE], datum)
+
+
+# op -> (fastavro type, our logical type name, its writer)
+_CHECKED: Final = {
+    INT: ("int", "avrobridge-int", _int),
+    LONG: ("long", "avrobridge-long", _long),
+    FLOAT: ("float", "avrobridge-float", _float),
+    DOUBLE: ("double", "avrobridge-double", _double),
+    BOOLEAN: ("boolean", "avrobridge-boolean", _boolean),
+    NULL: ("null", "avrobridge-null", _null),
+    BYTES: ("bytes", "avrobridge-bytes", _bytes),
+    FIXED: ("fixed", "avrobridge-fixed", _bytes),
+    ENUM: ("enum", "avrobridge-enum", _enum),
+    ARRAY: ("array", "avrobridge-array", _array),
+    MAP: ("map", "avrobridge-map", _mapping),
+    RECORD: ("record", "avrobridge-record", _record),
+}
+for _type, _logical_name, _writer in _CHECKED.values():
+    LOGICAL_WRITERS[f"{_type}-{_logical_name}"] = _writer
+_LOGICAL: Final = "avrobridge-logical"
+for _type in ("int", "long", "bytes", "fixed", "string"):
+    LOGICAL_WRITERS[f"{_type}-{_LOGICAL}"] = _logical
+# fastavro writes strings strictly (str only, UTF-8); unions choose a branch by validating.
+_PLAIN: Final = frozenset({STRING, UNION})
+# Directly in a union, these were validated as strictly as the Rust encoder checks them.
+_VALIDATED_IN_UNIONS: Final = frozenset({INT, LONG, FLOAT, DOUBLE, BOOLEAN, NULL})
+
+
+class StrictWriter:
+    """Writes one datum with fastavro, or raises (the walk then finds the exact error)."""
+
+    __slots__ = ("_root_record", "_schema")
+
+    def __init__(self, schema: Any, root_record: bool) -> None:
+        self._schema = schema
+        self._root_record = root_record
+
+    def write(self, datum: Any) -> bytes:
+        if self._root_record and not (type(datum) is dict or is_mapping(datum)):
+            raise wrong_type("a dict", datum)
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, self._schema, datum)
+        return out.getvalue()
+
+
+def _checked(root: Node, node: Node, in_union: bool, json: Any) -> Any:
+    """A node's strict fastavro JSON: its plain JSON marked with our logical type."""
+    op = node.op
+    if op in _PLAIN or (in_union and op in _VALIDATED_IN_UNIONS):
+        return json
+    if op == RECORD:
+        nullable_with_default = tuple(
+            f.name
+            for f in node.fields
+            if f.has_usable_default and f.default_value is not None and _takes_null(f.node)
+        )
+        if not nullable_with_default and (in_union or node is root):
+            # fastavro's union choice checks a mapping; the writer checks the root's type
+            return json
+    marked = dict(json) if isinstance(json, dict) else {"type": json}
+    checked = _CHECKED.get(op)
+    if checked is None:  # a logical type: converted as the walk converts it, then written
+        marked["logicalType"] = _LOGICAL
+        marked[_NODE] = node
+    else:
+        marked["logicalType"] = checked[1]
+    if op == RECORD:
+        marked[_NULLABLE_WITH_DEFAULT] = nullable_with_default
+    return marked
+
+
+def _takes_null(node: Node) -> bool:
+    return node.op == NULL or (node.op == UNION and node.null_branch is not None)
+
+
+def strict_writer(parsed: ParsedSchema) -> StrictWriter | None:
+    """The fastavro-first writer of a schema, or None when its data must be walked first."""
+    if parsed.recursive:
+        return None
+    text = fastavro_schema(parsed.root, logical=False, finish=partial(_checked, parsed.root))
+    schema = fastavro.parse_schema(text)
+    if not (isinstance(schema, dict) and schema.get("__fastavro_parsed")):
+        return None  # fastavro would parse it again on every write
+    return StrictWriter(schema, parsed.root.op == RECORD)
