@@ -26,6 +26,7 @@ _INTERNAL_SIGNALS = {
     "avrobridge.schema.default.DefaultError",
     "avrobridge._fallback.wirecheck.PythonFailure",
     "avrobridge._fallback.wirecheck.WireError",
+    "avrobridge._fallback.fastread.Refused",
     "avrobridge.bench.impls.Unsupported",
     "avrobridge.codegen.conversions.NoDefault",
     "avrobridge.datagen.unions.Unencodable",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
@@ -122,7 +121,7 @@ class Schema:
         shown = self._text[:80]
         if len(shown) < len(self._text):
             shown += "…"
-        return f"Schema({_rust_debug_str(shown)})"
+        return f"Schema({shown!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schema):
@@ -284,39 +283,6 @@ def deep_recursion() -> Iterator[None]:
             _deep_users -= 1
             if _deep_users == 0 and sys.getrecursionlimit() == _DEEP_LIMIT:
                 sys.setrecursionlimit(_saved_limit)
-
-
-_GRAPHEME_EXTEND_EXTRA: Final = frozenset({0x200C, 0xFF9E, 0xFF9F})
-_UNPRINTABLE: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
-
-
-def _rust_debug_str(s: str) -> str:
-    """``format!("{:?}", s)``: Rust's quoting of a str (an approximation of its Unicode
-    printable and grapheme-extend tables by Python's ``unicodedata``)."""
-    out = ['"']
-    for c in s:
-        if c == "\0":
-            out.append("\\0")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == '"':
-            out.append('\\"')
-        elif c == " " or (c.isascii() and c.isprintable()):
-            out.append(c)
-        else:
-            cat = unicodedata.category(c)
-            if cat in ("Mn", "Me") or ord(c) in _GRAPHEME_EXTEND_EXTRA or cat in _UNPRINTABLE:
-                out.append(f"\\u{{{ord(c):x}}}")
-            else:
-                out.append(c)
-    out.append('"')
-    return "".join(out)
 
 
 def as_schema(obj: Any) -> Schema:

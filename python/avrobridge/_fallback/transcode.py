@@ -73,7 +73,7 @@ def _skip_str(data: bytes, pos: int) -> int:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise WireError(f"string is not valid UTF-8 ({_w.utf8_error(raw)})", pos) from None
+            raise WireError("string is not valid UTF-8", pos) from None
     return end
 
 

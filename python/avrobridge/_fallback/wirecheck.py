@@ -130,64 +130,6 @@ def read_bytes(data: bytes, pos: int) -> tuple[int, int]:
     return at, at + n
 
 
-def utf8_error(raw: bytes) -> str:
-    """Rust's ``Utf8Error`` text for invalid UTF-8 ``raw``."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        i = e.start
-    else:  # pragma: no cover - only called on invalid input
-        return "invalid utf-8"
-    n = len(raw)
-
-    def cont(k: int) -> bool | None:
-        return None if k >= n else 0x80 <= raw[k] <= 0xBF
-
-    first = raw[i]
-    if 0xC2 <= first <= 0xDF:
-        width = 2
-    elif 0xE0 <= first <= 0xEF:
-        width = 3
-    elif 0xF0 <= first <= 0xF4:
-        width = 4
-    else:
-        width = 0
-    bad: int | None = 1
-    if width == 2:
-        c = cont(i + 1)
-        bad = None if c is None else 1
-    elif width in (3, 4):
-        if i + 1 >= n:
-            bad = None
-        else:
-            second = raw[i + 1]
-            if width == 3:
-                ok = (
-                    (first == 0xE0 and 0xA0 <= second <= 0xBF)
-                    or (0xE1 <= first <= 0xEC and 0x80 <= second <= 0xBF)
-                    or (first == 0xED and 0x80 <= second <= 0x9F)
-                    or (0xEE <= first <= 0xEF and 0x80 <= second <= 0xBF)
-                )
-            else:
-                ok = (
-                    (first == 0xF0 and 0x90 <= second <= 0xBF)
-                    or (0xF1 <= first <= 0xF3 and 0x80 <= second <= 0xBF)
-                    or (first == 0xF4 and 0x80 <= second <= 0x8F)
-                )
-            if ok:
-                c = cont(i + 2)
-                if c is None:
-                    bad = None
-                elif not c:
-                    bad = 2
-                elif width == 4:
-                    c = cont(i + 3)
-                    bad = None if c is None else 3
-    if bad is None:
-        return f"incomplete utf-8 byte sequence from index {i}"
-    return f"invalid utf-8 sequence of {bad} bytes from index {i}"
-
-
 class ItemBudget:
     """How many zero-byte items a call may still read; one object serves a whole batch
     (wire.rs ``ItemBudget``)."""
@@ -401,7 +343,7 @@ def _walk_logical(st: _State, node: Node, pos: int) -> int:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise WireError(f"string is not valid UTF-8 ({utf8_error(raw)})", pos) from None
+            raise WireError("string is not valid UTF-8", pos) from None
         try:
             uuid.UUID(text)
         except ValueError:

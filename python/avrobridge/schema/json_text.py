@@ -88,34 +88,8 @@ def load_json(text: str, what: str = "") -> Any:
     raise schema_error(f"{prefix}: {problem}", "")
 
 
-def _ryu(value: float) -> str:
-    """Formats a finite float as serde_json does: ``1.0``, ``1e+20``, ``1.5e-7``."""
-    if value == 0.0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exp_text = repr(abs(value)).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    digits = (whole + frac).lstrip("0")
-    exponent = (int(exp_text) if exp_text else 0) - len(frac)
-    stripped = digits.rstrip("0")
-    exponent += len(digits) - len(stripped)
-    digits = stripped
-    length = len(digits)
-    point = length + exponent  # position of the decimal point within the digits
-    if exponent >= 0 and point <= 16:
-        return f"{sign}{digits}{'0' * exponent}.0"
-    if 0 < point <= 16:
-        return f"{sign}{digits[:point]}.{digits[point:]}"
-    if -5 < point <= 0:
-        return f"{sign}0.{'0' * -point}{digits}"
-    exp = f"e{point - 1}" if point <= 0 else f"e+{point - 1}"
-    if length == 1:
-        return f"{sign}{digits}{exp}"
-    return f"{sign}{digits[0]}.{digits[1:]}{exp}"
-
-
 def json_text(value: Any) -> str:
-    """Compact JSON as serde_json's ``to_string`` writes it (used in messages)."""
+    """Compact JSON of a parsed value, for messages."""
     if value is None:
         return "null"
     if value is True:
@@ -125,7 +99,7 @@ def json_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _ryu(value)
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
