@@ -17,6 +17,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge import framing
 from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 
@@ -100,7 +101,7 @@ def test_bridge_memory_is_flat_over_a_long_run(
         SchemaRegistryClient({"url": registry.url}) as client,
     ):
         v2_id = client.register_schema(f"{source}-value", RegistrySchema(json.dumps(v2), "AVRO"))
-        _fill(kafka_bootstrap, source, b"\x00" + v2_id.to_bytes(4, "big"), ab.Schema(v2), n)
+        _fill(kafka_bootstrap, source, framing.prefix(v2_id), ab.Schema(v2), n)
         cmd = [
             sys.executable, "-m", "avrobridge.cli", "run", "--from", source, "--to", sink,
             "--reader-schema", str(target), "--bootstrap-servers", kafka_bootstrap,

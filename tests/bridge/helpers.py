@@ -14,6 +14,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge import framing
 from avrobridge.kafkalog import kafka_logger
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "seed"
@@ -59,7 +60,7 @@ def register_versions(url: str, subject: str, schemas: list[dict[str, Any]]) -> 
 
 
 def frame(schema_id: int, body: bytes) -> bytes:
-    return b"\x00" + schema_id.to_bytes(4, "big") + body
+    return framing.prefix(schema_id) + body
 
 
 def produce(
