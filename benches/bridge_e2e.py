@@ -49,10 +49,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
 from avrobridge import framing
+from avrobridge.data import schema_text
 
 BENCHES = Path(__file__).resolve().parent
 ROOT = BENCHES.parent
-SEED = ROOT / "tests" / "data" / "seed"
 LOOPS = BENCHES / "loops"
 JAVA_PROJECT = LOOPS / "java"
 PARTITIONS = 6
@@ -78,8 +78,8 @@ def employee(i: int) -> dict[str, Any]:
 
 def schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """(writer v2, target v1) of the tutorial's Employee."""
-    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
-    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
+    v1 = json.loads(schema_text("employee_v1"))
+    v2 = json.loads(schema_text("employee_v2"))
     return v2, v1
 
 

@@ -18,10 +18,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
 from avrobridge import framing
+from avrobridge.data import schema_text
 from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 
-SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 PARTITIONS = 6
 
 
@@ -92,8 +92,8 @@ def test_bridge_memory_is_flat_over_a_long_run(
     benchmark.group = "bridge-memory"
     source = new_topic("bench-mem-src", partitions=PARTITIONS)
     sink = new_topic("bench-mem-sink", partitions=PARTITIONS)
-    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
-    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
+    v1 = json.loads(schema_text("employee_v1"))
+    v2 = json.loads(schema_text("employee_v2"))
     target = tmp_path / "v1.avsc"
     target.write_text(json.dumps(v1))
     with (

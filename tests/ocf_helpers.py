@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from avrobridge.data import schema_text
 from avrobridge.wire import long_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,7 @@ CODECS = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
 MAGIC = b"Obj\x01"
 SYNC = bytes(range(16))
 
-EMPLOYEE = json.loads((ROOT / "tests" / "data" / "seed" / "employee.avsc").read_text())
+EMPLOYEE = json.loads(schema_text("employee"))
 MIXED_30: dict[str, Any] = workloads.MIXED_30
 
 #: name -> (schema, record factory)

@@ -39,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import avrobridge as ab
+from avrobridge.data import schema_text
 from avrobridge.errors import (
     AvroBridgeError,
     ConfigError,
@@ -68,10 +69,9 @@ from avrobridge.wire import long_bytes
 from kafka_harness.plugin import NewTopicFactory
 from strategies import assert_same, data_for, parse_model, schemas
 
-SEED = Path(__file__).resolve().parent / "data" / "seed"
-EMPLOYEE = (SEED / "employee.avsc").read_text()
-EMPLOYEE_V1 = (SEED / "employee_v1.avsc").read_text()
-EMPLOYEE_V2 = (SEED / "employee_v2.avsc").read_text()
+EMPLOYEE = schema_text("employee")
+EMPLOYEE_V1 = schema_text("employee_v1")
+EMPLOYEE_V2 = schema_text("employee_v2")
 
 _topics = itertools.count()
 
