@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import RegistryError
+from .registry.records import Reference, SchemaValue
 from .registry_client import RestClient
 
 __all__ = ["CopyPlan", "Reference", "Settings", "Version", "apply", "plan_copy", "read_source"]
@@ -49,26 +50,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Reference:
-    name: str
-    subject: str
-    version: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "subject": self.subject, "version": self.version}
-
-
-@dataclass(frozen=True)
-class Version:
+class Version(SchemaValue):
     """A subject version as a registry answers it, and whether it is soft-deleted."""
-
-    subject: str
-    version: int
-    schema_id: int
-    schema: str
-    schema_type: str = "AVRO"
-    references: tuple[Reference, ...] = ()
-    deleted: bool = False
 
     @property
     def key(self) -> Key:

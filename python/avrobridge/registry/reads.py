@@ -3,55 +3,33 @@ schema in a subject, and the compatibility test (which writes nothing)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..compat import check_level
-from .records import SchemaValue
-from .requests import RegisterRequest, parse_version
+from .records import SchemaValue, schema_entity
+from .requests import Page, RegisterRequest, parse_version
 from .rest_errors import RestError
 from .service_core import JSON, ServiceCore
 
-__all__ = ["Reads", "schema_entity"]
-
-
-def schema_entity(value: SchemaValue) -> dict[str, JSON]:
-    """Confluent's ``Schema`` entity: subject, version, id, [schemaType], [references], schema."""
-    out: dict[str, JSON] = {
-        "subject": value.subject,
-        "version": value.version,
-        "id": value.schema_id,
-    }
-    if value.schema_type != "AVRO":
-        out["schemaType"] = value.schema_type
-    if value.references:
-        out["references"] = [r.to_json() for r in value.references]
-    out["schema"] = value.schema
-    return out
-
-
-def _page(items: list[Any], offset: int, limit: int) -> list[Any]:
-    start = max(offset, 0)
-    return items[start:] if limit < 0 else items[start : start + limit]
+__all__ = ["Reads"]
 
 
 class Reads(ServiceCore):
     def list_subjects(
-        self, prefix: str, deleted: bool, deleted_only: bool, offset: int, limit: int
+        self, prefix: str, deleted: bool, deleted_only: bool, page: Page
     ) -> list[str]:
         if prefix == ":*:":  # Confluent's "all contexts" wildcard, the default prefix
             prefix = ""
         with self._state_lock:
             names = self.state.subject_names(prefix, deleted=deleted, deleted_only=deleted_only)
-        return _page(names, offset, limit)
+        return page.of(names)
 
     def list_versions(
-        self, subject: str, deleted: bool, deleted_only: bool, offset: int, limit: int
+        self, subject: str, deleted: bool, deleted_only: bool, page: Page
     ) -> list[int]:
         with self._state_lock:
             if not self.state.has_subject(subject, deleted=deleted or deleted_only):
                 raise RestError.subject_not_found(subject)
             found = self.state.versions(subject, deleted=deleted, deleted_only=deleted_only)
-        return _page([v.version for v in found], offset, limit)
+        return page.of([v.version for v in found])
 
     def _get(self, subject: str, version_text: str, deleted: bool) -> SchemaValue:
         version = parse_version(version_text)
@@ -69,11 +47,11 @@ class Reads(ServiceCore):
     def get_version_schema(self, subject: str, version: str, deleted: bool) -> str:
         return self._get(subject, version, deleted).schema
 
-    def referenced_by(self, subject: str, version: str, offset: int, limit: int) -> list[int]:
+    def referenced_by(self, subject: str, version: str, page: Page) -> list[int]:
         target = self._get(subject, version, deleted=True)
         with self._state_lock:
             ids = self.state.referrers(target.subject, target.version)
-        return _page(ids, offset, limit)
+        return page.of(ids)
 
     def schema_by_id(self, schema_id: int, fetch_max_id: bool = False) -> dict[str, JSON]:
         with self._state_lock:
@@ -108,19 +86,19 @@ class Reads(ServiceCore):
         return [k for k in keys if subject is None or k[0] == subject]
 
     def subjects_for_id(
-        self, schema_id: int, subject: str | None, deleted: bool, offset: int, limit: int
+        self, schema_id: int, subject: str | None, deleted: bool, page: Page
     ) -> list[str]:
         names = sorted({s for s, _ in self._keys_for_id(schema_id, subject, deleted)})
-        return _page(names, offset, limit)
+        return page.of(names)
 
     def versions_for_id(
-        self, schema_id: int, subject: str | None, deleted: bool, offset: int, limit: int
+        self, schema_id: int, subject: str | None, deleted: bool, page: Page
     ) -> list[dict[str, JSON]]:
         keys = self._keys_for_id(schema_id, subject, deleted)
-        return _page([{"subject": s, "version": v} for s, v in keys], offset, limit)
+        return page.of([{"subject": s, "version": v} for s, v in keys])
 
     def list_schemas(
-        self, prefix: str, deleted: bool, latest_only: bool, offset: int, limit: int
+        self, prefix: str, deleted: bool, latest_only: bool, page: Page
     ) -> list[dict[str, JSON]]:
         if prefix == ":*:":
             prefix = ""
@@ -131,7 +109,7 @@ class Reads(ServiceCore):
             for value in values:
                 latest[value.subject] = value
             values = list(latest.values())
-        return _page([schema_entity(v) for v in values], offset, limit)
+        return page.of([schema_entity(v) for v in values])
 
     def lookup(self, subject: str, body: JSON, normalize: bool, deleted: bool) -> dict[str, JSON]:
         request = RegisterRequest.parse(body)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from .config_mode import ConfigAndMode
 from .deletion import Deletion
-from .reads import Reads, schema_entity
+from .reads import Reads
+from .records import schema_entity
 from .registration import Registration
 
 __all__ = ["RegistryService", "schema_entity"]
