@@ -322,6 +322,17 @@ def _body(version: Version, refs: tuple[Reference, ...]) -> dict[str, Any]:
     return body
 
 
+def _plan_version(plan: CopyPlan, version: Version, there: Version | None) -> None:
+    """Registered unless the target has it live (or both have it soft-deleted); soft-deleted
+    after, when the source has it so and the target does not."""
+    if there is None or (there.deleted and not version.deleted):
+        plan.register.append(version)
+    else:
+        plan.present += 1
+    if version.deleted and (there is None or not there.deleted):
+        plan.delete.insert(0, version)
+
+
 def _plan_kept(plan: CopyPlan, target: _Target, version: Version) -> None:
     plan.ids[version.schema_id] = version.schema_id
     plan.versions[version.key] = version.version
@@ -343,12 +354,7 @@ def _plan_kept(plan: CopyPlan, target: _Target, version: Version) -> None:
                 f"the source's {where} cannot keep its id"
             )
             return
-    if there is None or (there.deleted and not version.deleted):
-        plan.register.append(version)
-    else:
-        plan.present += 1
-    if version.deleted and (there is None or not there.deleted):
-        plan.delete.insert(0, version)
+    _plan_version(plan, version, there)
 
 
 def _plan_mapped(plan: CopyPlan, target: _Target, version: Version) -> None:
@@ -360,12 +366,7 @@ def _plan_mapped(plan: CopyPlan, target: _Target, version: Version) -> None:
     else:
         plan.ids.setdefault(version.schema_id, None)
         plan.versions[version.key] = None
-    if there is None or (there.deleted and not version.deleted):
-        plan.register.append(version)
-    else:
-        plan.present += 1
-    if version.deleted and (there is None or not there.deleted):
-        plan.delete.insert(0, version)
+    _plan_version(plan, version, there)
 
 
 def _plan_settings(plan: CopyPlan, client: RestClient) -> None:

@@ -126,12 +126,7 @@ def create_app(service: RegistryService) -> FastAPI:
         page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.list_subjects(
-                subject_prefix or "",
-                parse_bool(deleted),
-                deleted_only,
-                page,
-            )
+            service.list_subjects(subject_prefix or "", parse_bool(deleted), deleted_only, page)
         )
 
     @app.post("/subjects/{subject}", openapi_extra=_body_doc(_SCHEMA_BODY))
@@ -162,12 +157,7 @@ def create_app(service: RegistryService) -> FastAPI:
         page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.list_versions(
-                subject,
-                parse_bool(deleted),
-                deleted_only,
-                page,
-            )
+            service.list_versions(subject, parse_bool(deleted), deleted_only, page)
         )
 
     @app.post("/subjects/{subject}/versions", openapi_extra=_body_doc(_SCHEMA_BODY))
@@ -216,10 +206,7 @@ def create_app(service: RegistryService) -> FastAPI:
     ) -> RegistryResponse:
         return json_response(
             service.list_schemas(
-                subject_prefix or "",
-                parse_bool(deleted),
-                parse_bool(latest_only),
-                page,
+                subject_prefix or "", parse_bool(deleted), parse_bool(latest_only), page
             )
         )
 
@@ -248,12 +235,7 @@ def create_app(service: RegistryService) -> FastAPI:
         page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.subjects_for_id(
-                parse_path_int(schema_id),
-                subject,
-                parse_bool(deleted),
-                page,
-            )
+            service.subjects_for_id(parse_path_int(schema_id), subject, parse_bool(deleted), page)
         )
 
     @app.get("/schemas/ids/{schema_id}/versions")
@@ -264,12 +246,7 @@ def create_app(service: RegistryService) -> FastAPI:
         page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.versions_for_id(
-                parse_path_int(schema_id),
-                subject,
-                parse_bool(deleted),
-                page,
-            )
+            service.versions_for_id(parse_path_int(schema_id), subject, parse_bool(deleted), page)
         )
 
     # -- compatibility --------------------------------------------------------------------
