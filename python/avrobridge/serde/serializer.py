@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import struct
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -24,6 +23,7 @@ from confluent_kafka.serialization import (
     SerializationContext,
 )
 
+from .. import framing
 from .._backend import Schema
 from .._backend import encode as _encode
 from ..errors import (
@@ -315,7 +315,7 @@ class AvroSerializer(SubjectMixin, BaseSerializer):
         if self._schema_id_serializer is prefix_schema_id_serializer:
             if registered.schema_id is None:
                 raise RegistryFailure("the registry gave the schema no id")
-            prefix = struct.pack(">bI", 0, registered.schema_id)
+            prefix = framing.prefix(registered.schema_id)
         return _WritePlan(writer, schema_id, encode, prefix)
 
     def _fastavro_encoder(self, schema: RegistrySchema) -> Callable[[Any], bytes]:
