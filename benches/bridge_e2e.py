@@ -48,10 +48,11 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge import framing
+from avrobridge.data import schema_text
 
 BENCHES = Path(__file__).resolve().parent
 ROOT = BENCHES.parent
-SEED = ROOT / "tests" / "data" / "seed"
 LOOPS = BENCHES / "loops"
 JAVA_PROJECT = LOOPS / "java"
 PARTITIONS = 6
@@ -77,8 +78,8 @@ def employee(i: int) -> dict[str, Any]:
 
 def schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """(writer v2, target v1) of the tutorial's Employee."""
-    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
-    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
+    v1 = json.loads(schema_text("employee_v1"))
+    v2 = json.loads(schema_text("employee_v2"))
     return v2, v1
 
 
@@ -102,7 +103,7 @@ def fill(bootstrap: str, registry_url: str, topic: str, n: int) -> int:
             f"{topic}-value", RegistrySchema(json.dumps(writer), "AVRO")
         )
     schema = ab.Schema(writer)
-    prefix = b"\x00" + writer_id.to_bytes(4, "big")
+    prefix = framing.prefix(writer_id)
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4", "log_level": 3}
     )
@@ -454,7 +455,7 @@ def latency(bootstrap: str, registry_url: str, rate: int, seconds: float) -> dic
     schema = ab.Schema(writer)
     with SchemaRegistryClient({"url": registry_url}) as client:
         writer_id = client.get_latest_version(f"{source}-value").schema_id
-    prefix = b"\x00" + int(writer_id).to_bytes(4, "big")
+    prefix = framing.prefix(int(writer_id))
     bodies = ab.encode_many(schema, [employee(i) for i in range(1000)])
     with tempfile.TemporaryDirectory() as tmp:
         reader = Path(tmp) / "employee_v1.avsc"

@@ -17,10 +17,11 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge import framing
+from avrobridge.data import schema_text
 from avrobridge.kafkalog import kafka_logger
 from avrobridge.registry import BackgroundServer, ServerSettings
 
-SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 PARTITIONS = 6
 
 
@@ -91,8 +92,8 @@ def test_bridge_memory_is_flat_over_a_long_run(
     benchmark.group = "bridge-memory"
     source = new_topic("bench-mem-src", partitions=PARTITIONS)
     sink = new_topic("bench-mem-sink", partitions=PARTITIONS)
-    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
-    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
+    v1 = json.loads(schema_text("employee_v1"))
+    v2 = json.loads(schema_text("employee_v2"))
     target = tmp_path / "v1.avsc"
     target.write_text(json.dumps(v1))
     with (
@@ -100,7 +101,7 @@ def test_bridge_memory_is_flat_over_a_long_run(
         SchemaRegistryClient({"url": registry.url}) as client,
     ):
         v2_id = client.register_schema(f"{source}-value", RegistrySchema(json.dumps(v2), "AVRO"))
-        _fill(kafka_bootstrap, source, b"\x00" + v2_id.to_bytes(4, "big"), ab.Schema(v2), n)
+        _fill(kafka_bootstrap, source, framing.prefix(v2_id), ab.Schema(v2), n)
         cmd = [
             sys.executable, "-m", "avrobridge.cli", "run", "--from", source, "--to", sink,
             "--reader-schema", str(target), "--bootstrap-servers", kafka_bootstrap,

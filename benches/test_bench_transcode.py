@@ -13,7 +13,8 @@ import fastavro
 import pytest
 
 import avrobridge._native as native
-from workloads import DOUBLES_1000, MIXED_30, SEED, Workload, doubles, employee, mixed
+from avrobridge.data import schema_text
+from workloads import DOUBLES_1000, MIXED_30, Workload, doubles, employee, mixed
 
 
 def _mixed_reader() -> dict[str, Any]:
@@ -39,10 +40,8 @@ def _doubles_reader() -> dict[str, Any]:
 
 PAIRS = [
     (
-        Workload(
-            "employee_v2_to_v1", json.loads((SEED / "employee_v2.avsc").read_text()), employee
-        ),
-        json.loads((SEED / "employee_v1.avsc").read_text()),
+        Workload("employee_v2_to_v1", json.loads(schema_text("employee_v2")), employee),
+        json.loads(schema_text("employee_v1")),
     ),
     (Workload("mixed30", MIXED_30, mixed), _mixed_reader()),
     (Workload("doubles1000", DOUBLES_1000, doubles), _doubles_reader()),

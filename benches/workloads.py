@@ -8,10 +8,9 @@ import decimal
 import json
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
+from avrobridge.data import schema_text
 
 MIXED_30 = {
     "type": "record",
@@ -158,7 +157,7 @@ class Workload:
 
 
 def employee_schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((SEED / "employee.avsc").read_text())
+    loaded: dict[str, Any] = json.loads(schema_text("employee"))
     return loaded
 
 

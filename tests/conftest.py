@@ -7,6 +7,7 @@ import importlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
 
@@ -18,7 +19,8 @@ from avrobridge.registry import BackgroundServer, ServerSettings
 
 pytest_plugins = ["kafka_harness.plugin", "java_oracle.oracle"]
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
+#: The schemas the package ships (avrobridge/data: the tutorial's Employee versions).
+SEED_DIR = Path(str(files("avrobridge.data")))
 
 # CI runs a thorough profile; `HYPOTHESIS_PROFILE=dev` gives quick local runs.
 settings.register_profile(

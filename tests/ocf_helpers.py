@@ -10,6 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from avrobridge.data import schema_text
+from avrobridge.wire import long_bytes
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "benches") not in sys.path:
     sys.path.insert(0, str(ROOT / "benches"))
@@ -20,7 +23,7 @@ CODECS = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
 MAGIC = b"Obj\x01"
 SYNC = bytes(range(16))
 
-EMPLOYEE = json.loads((ROOT / "tests" / "data" / "seed" / "employee.avsc").read_text())
+EMPLOYEE = json.loads(schema_text("employee"))
 MIXED_30: dict[str, Any] = workloads.MIXED_30
 
 #: name -> (schema, record factory)
@@ -33,18 +36,6 @@ WORKLOADS: dict[str, tuple[Any, Callable[[int], dict[str, Any]]]] = {
 def records(workload: str, n: int) -> list[dict[str, Any]]:
     make = WORKLOADS[workload][1]
     return [make(i) for i in range(n)]
-
-
-def long_bytes(value: int) -> bytes:
-    """Avro's zig-zag varint."""
-    z = (value << 1) ^ (value >> 63)
-    z &= (1 << 64) - 1
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 def avro_bytes(data: bytes) -> bytes:

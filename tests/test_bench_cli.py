@@ -14,8 +14,8 @@ import pytest
 
 from avrobridge.bench import add_bench_command
 from avrobridge.bench.impls import IMPLEMENTATIONS, MODES, OPERATIONS
+from conftest import SEED_DIR
 
-SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 #: Small runs: few records, two repetitions.
 QUICK = ["--records", "300", "--repetitions", "2"]
 
@@ -128,9 +128,9 @@ def test_reader_schema_transcodes(tmp_path: Path, capsys: pytest.CaptureFixture[
         [
             *QUICK,
             "--schema",
-            str(SEED / "employee_v2.avsc"),
+            str(SEED_DIR / "employee_v2.avsc"),
             "--reader-schema",
-            str(SEED / "employee_v1.avsc"),
+            str(SEED_DIR / "employee_v1.avsc"),
             "--implementations",
             "native,avrobridge-fastavro,fastavro,confluent-kafka",
             "--operations",
@@ -180,7 +180,7 @@ def test_other_schema_and_notes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     ("argv", "message"),
     [
         (["--schema", "/nonexistent/x.avsc"], "cannot read schema file"),
-        (["--schema", str(SEED / "employee.avsc"), "--reader-schema", "BAD"], "cannot read"),
+        (["--schema", str(SEED_DIR / "employee.avsc"), "--reader-schema", "BAD"], "cannot read"),
     ],
 )
 def test_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -219,9 +219,9 @@ def test_kafka_end_to_end(kafka_bootstrap: str, capsys: pytest.CaptureFixture[st
             "--repetitions",
             "1",
             "--schema",
-            str(SEED / "employee_v2.avsc"),
+            str(SEED_DIR / "employee_v2.avsc"),
             "--reader-schema",
-            str(SEED / "employee_v1.avsc"),
+            str(SEED_DIR / "employee_v1.avsc"),
             "--implementations",
             "native,fastavro",
             "--operations",

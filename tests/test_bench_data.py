@@ -13,7 +13,7 @@ from confluent_kafka import Producer
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from avrobridge import _native
+from avrobridge import _native, framing
 from avrobridge.bench.impls import FILE_IMPLEMENTATIONS
 from avrobridge.registry import BackgroundServer, ServerSettings
 from kafka_harness.plugin import NewTopicFactory
@@ -132,7 +132,7 @@ def test_data_topic_samples_framed_records(
     topic = new_topic("bench-data", partitions=2)
     client = SchemaRegistryClient({"url": registry})
     schema_id = client.register_schema(f"{topic}-value", RegistrySchema(json.dumps(MIXED_30)))
-    prefix = b"\x00" + int(schema_id).to_bytes(4, "big")
+    prefix = framing.prefix(int(schema_id))
     bodies = _native.encode_many(_native.Schema(MIXED_30), records("mixed30", 400))
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
     for i, body in enumerate(bodies):

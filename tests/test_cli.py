@@ -23,8 +23,8 @@ import pytest
 
 from avrobridge.cli import _build_parser
 from avrobridge.cliparser import HelpFormatter
+from avrobridge.data import schema_text
 
-SEED = Path(__file__).resolve().parent / "data" / "seed"
 RAW_LIBRDKAFKA = re.compile(r"^%\d\|", re.MULTILINE)
 BAD_SCHEMA = '{"type": "record", "name": "E", "fields": [{"name": "a", "type": "itn"}]}'
 
@@ -54,7 +54,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     bad = tmp_path / "employee.avsc"
     bad.write_text(BAD_SCHEMA)
     good = tmp_path / "employee_v1.avsc"
-    good.write_text((SEED / "employee_v1.avsc").read_text())
+    good.write_text(schema_text("employee_v1"))
     return {"bad": bad, "good": good, "missing": tmp_path / "nope.avsc"}
 
 

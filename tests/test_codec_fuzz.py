@@ -25,21 +25,11 @@ from hypothesis import strategies as st
 
 from avrobridge import DEFAULT_MAX_ZERO_BYTE_ITEMS
 from avrobridge.errors import DecodeError, EncodeError
+from avrobridge.wire import long_bytes
 from strategies import JSON, Draw, assert_same, parse_model, schema_and_data, schemas, walk_nodes
 
 #: Generous bound on one decode of a small input (the native codec needs microseconds).
 DECODE_SECONDS = 1.0
-
-
-def zigzag(v: int) -> bytes:
-    """The Avro varint of ``v`` (any int that fits in 64 bits)."""
-    z = ((v << 1) ^ (v >> 63)) & (2**64 - 1)
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 def schema_of(backend: ModuleType, schema: JSON) -> Any:
@@ -83,8 +73,8 @@ HUGE = [2**62, -(2**62), 2**63 - 1, -(2**63), 2**31, -(2**31) - 1, 2**32, 2**40]
 #: (plausible lengths, counts and indexes), huge ones, and raw bytes.
 varint_soup: st.SearchStrategy[bytes] = st.lists(
     st.one_of(
-        st.integers(-3, 8).map(zigzag),
-        st.sampled_from(HUGE).map(zigzag),
+        st.integers(-3, 8).map(long_bytes),
+        st.sampled_from(HUGE).map(long_bytes),
         st.binary(min_size=1, max_size=4),
         st.just(b"\xff" * 10 + b"\x01"),
     ),
@@ -121,7 +111,7 @@ def _mutate(draw: Draw, data: bytes) -> tuple[str, bytes]:
     if kind == "insert":
         return kind, data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
     if kind == "huge":
-        varint = zigzag(draw(st.sampled_from(HUGE)))
+        varint = long_bytes(draw(st.sampled_from(HUGE)))
         replace = draw(st.integers(0, 2))
         return kind, data[:at] + varint + data[at + replace :]
     byte = draw(st.sampled_from([0x00, 0x01, 0x02, 0x7F, 0x80, 0xFE, 0xFF]))
@@ -181,14 +171,14 @@ BAD_INPUT: list[tuple[str, JSON, bytes, int, str | None]] = [
     ("truncated record", RECORD_AB, b"\x02", 1, "/b"),
     ("varint of 11 bytes", "long", b"\xff" * 10 + b"\x01", 0, None),
     ("varint overflowing 64 bits", "long", b"\xff" * 9 + b"\x02", 0, None),
-    ("int beyond 32 bits", "int", zigzag(2**31), 0, None),
-    ("int below 32 bits", "int", zigzag(-(2**31) - 1), 0, None),
+    ("int beyond 32 bits", "int", long_bytes(2**31), 0, None),
+    ("int below 32 bits", "int", long_bytes(-(2**31) - 1), 0, None),
     ("boolean byte 2", "boolean", b"\x02", 0, None),
-    ("negative length", "string", zigzag(-1), 0, None),
-    ("negative bytes length", "bytes", zigzag(-5) + b"abcde", 0, None),
-    ("length beyond the input", "string", zigzag(5) + b"ab", 0, None),
-    ("length 2^62", "bytes", zigzag(2**62), 0, None),
-    ("invalid UTF-8", "string", zigzag(2) + b"\xff\xfe", 0, None),
+    ("negative length", "string", long_bytes(-1), 0, None),
+    ("negative bytes length", "bytes", long_bytes(-5) + b"abcde", 0, None),
+    ("length beyond the input", "string", long_bytes(5) + b"ab", 0, None),
+    ("length 2^62", "bytes", long_bytes(2**62), 0, None),
+    ("invalid UTF-8", "string", long_bytes(2) + b"\xff\xfe", 0, None),
     (
         "invalid UTF-8 in a map key",
         {"type": "map", "values": "int"},
@@ -197,50 +187,68 @@ BAD_INPUT: list[tuple[str, JSON, bytes, int, str | None]] = [
         None,
     ),
     ("invalid UTF-8 deep inside", RECORD_AB, b"\x02\x04\x02a\x04\xff\xfe\x00", 4, "/b/1"),
-    ("union index out of range", ["null", "int"], zigzag(2), 0, None),
-    ("negative union index", ["null", "int"], zigzag(-1), 0, None),
+    ("union index out of range", ["null", "int"], long_bytes(2), 0, None),
+    ("negative union index", ["null", "int"], long_bytes(-1), 0, None),
     (
         "enum index out of range",
         {"type": "enum", "name": "E", "symbols": ["A"]},
-        zigzag(1),
+        long_bytes(1),
         0,
         None,
     ),
-    ("negative enum index", {"type": "enum", "name": "E", "symbols": ["A"]}, zigzag(-1), 0, None),
+    (
+        "negative enum index",
+        {"type": "enum", "name": "E", "symbols": ["A"]},
+        long_bytes(-1),
+        0,
+        None,
+    ),
     ("trailing bytes", "int", b"\x02\x00", 1, None),
     ("trailing bytes after a record", RECORD_AB, b"\x02\x00\x00", 2, None),
-    ("array of null, count 2^62", {"type": "array", "items": "null"}, zigzag(2**62), 0, None),
-    ("array of int, count 2^62", {"type": "array", "items": "int"}, zigzag(2**62), 0, None),
-    ("map of int, count 2^62", {"type": "map", "values": "int"}, zigzag(2**62), 0, None),
-    ("map of null, count 2^62", {"type": "map", "values": "null"}, zigzag(2**62), 0, None),
+    ("array of null, count 2^62", {"type": "array", "items": "null"}, long_bytes(2**62), 0, None),
+    ("array of int, count 2^62", {"type": "array", "items": "int"}, long_bytes(2**62), 0, None),
+    ("map of int, count 2^62", {"type": "map", "values": "int"}, long_bytes(2**62), 0, None),
+    ("map of null, count 2^62", {"type": "map", "values": "null"}, long_bytes(2**62), 0, None),
     (
         "array of int, count -2^62 with a byte size",
         {"type": "array", "items": "int"},
-        zigzag(-(2**62)) + zigzag(0),
+        long_bytes(-(2**62)) + long_bytes(0),
         0,
         None,
     ),
     (
         "array of int, second block 2^62",
         {"type": "array", "items": "int"},
-        zigzag(1) + zigzag(7) + zigzag(2**62),
+        long_bytes(1) + long_bytes(7) + long_bytes(2**62),
         2,
         None,
     ),
-    ("invalid uuid", {"type": "string", "logicalType": "uuid"}, zigzag(3) + b"abc", 0, None),
-    ("date beyond year 9999", {"type": "int", "logicalType": "date"}, zigzag(2**31 - 1), 0, None),
-    ("negative time of day", {"type": "int", "logicalType": "time-millis"}, zigzag(-1), 0, None),
+    ("invalid uuid", {"type": "string", "logicalType": "uuid"}, long_bytes(3) + b"abc", 0, None),
+    (
+        "date beyond year 9999",
+        {"type": "int", "logicalType": "date"},
+        long_bytes(2**31 - 1),
+        0,
+        None,
+    ),
+    (
+        "negative time of day",
+        {"type": "int", "logicalType": "time-millis"},
+        long_bytes(-1),
+        0,
+        None,
+    ),
     (
         "time of day past 24:00",
         {"type": "long", "logicalType": "time-micros"},
-        zigzag(86_400_000_000),
+        long_bytes(86_400_000_000),
         0,
         None,
     ),
     (
         "timestamp beyond year 9999",
         {"type": "long", "logicalType": "timestamp-millis"},
-        zigzag(2**62),
+        long_bytes(2**62),
         0,
         None,
     ),
@@ -269,31 +277,31 @@ def test_bad_input_fails_at_the_offending_read(
 EMPTY_RECORD = {"type": "record", "name": "Empty", "fields": []}
 
 HUGE_COUNTS: list[tuple[str, JSON, bytes]] = [
-    ("array of null", {"type": "array", "items": "null"}, zigzag(2**62)),
-    ("array of int", {"type": "array", "items": "int"}, zigzag(2**62)),
-    ("array of empty records", {"type": "array", "items": EMPTY_RECORD}, zigzag(2**62)),
+    ("array of null", {"type": "array", "items": "null"}, long_bytes(2**62)),
+    ("array of int", {"type": "array", "items": "int"}, long_bytes(2**62)),
+    ("array of empty records", {"type": "array", "items": EMPTY_RECORD}, long_bytes(2**62)),
     (
         "array of fixed(0)",
         {"type": "array", "items": {"type": "fixed", "name": "Z", "size": 0}},
-        zigzag(2**62),
+        long_bytes(2**62),
     ),
-    ("map of int", {"type": "map", "values": "int"}, zigzag(2**62)),
-    ("map of null", {"type": "map", "values": "null"}, zigzag(2**62)),
-    ("negative count of null", {"type": "array", "items": "null"}, zigzag(-(2**62)) + b"\x00"),
-    ("count 2^63-1", {"type": "array", "items": "null"}, zigzag(2**63 - 1)),
-    ("count -2^63", {"type": "array", "items": "null"}, zigzag(-(2**63)) + b"\x00"),
+    ("map of int", {"type": "map", "values": "int"}, long_bytes(2**62)),
+    ("map of null", {"type": "map", "values": "null"}, long_bytes(2**62)),
+    ("negative count of null", {"type": "array", "items": "null"}, long_bytes(-(2**62)) + b"\x00"),
+    ("count 2^63-1", {"type": "array", "items": "null"}, long_bytes(2**63 - 1)),
+    ("count -2^63", {"type": "array", "items": "null"}, long_bytes(-(2**63)) + b"\x00"),
     (
         "nested arrays of null",
         {"type": "array", "items": {"type": "array", "items": "null"}},
-        zigzag(1) + zigzag(2**62),
+        long_bytes(1) + long_bytes(2**62),
     ),
     (
         "many blocks of null",
         {"type": "array", "items": "null"},
-        zigzag(2**21) * 3 + zigzag(2**62),
+        long_bytes(2**21) * 3 + long_bytes(2**62),
     ),
-    ("bytes of length 2^62", "bytes", zigzag(2**62)),
-    ("string of length 2^62", "string", zigzag(2**62)),
+    ("bytes of length 2^62", "bytes", long_bytes(2**62)),
+    ("string of length 2^62", "string", long_bytes(2**62)),
 ]
 
 
@@ -375,13 +383,13 @@ def _measure_decode_many(backend: ModuleType, schema: JSON, items: list[bytes]) 
 def test_forty_hostile_bytes_through_decode_many_stay_under_100_mb(backend: ModuleType) -> None:
     # Eight items of five bytes, each declaring 2^22 - 1 empty records: the old per-datum cap
     # let them build 2.3 GiB of dicts. Now the whole call reads at most the budget.
-    hostile = [zigzag(2**22 - 1) + b"\x00"] * 8
+    hostile = [long_bytes(2**22 - 1) + b"\x00"] * 8
     assert len(b"".join(hostile)) == 40
     refused = _measure_decode_many(backend, EMPTY_RECORDS, hostile)
     assert len(refused["outcome"]) == 8
     assert all("max_zero_byte_items" in o for o in refused["outcome"]), refused["outcome"]
     # The most 40 bytes can build within the default budget: 8 x 32,768 empty records.
-    within = [zigzag(2**15) + b"\x00"] * 8
+    within = [long_bytes(2**15) + b"\x00"] * 8
     assert len(b"".join(within)) <= 40
     assert DEFAULT_MAX_ZERO_BYTE_ITEMS == 8 * 2**15
     built = _measure_decode_many(backend, EMPTY_RECORDS, within)
@@ -395,7 +403,7 @@ def test_forty_hostile_bytes_through_decode_many_stay_under_100_mb(backend: Modu
 
 def test_the_zero_byte_item_budget_spans_a_batch_and_can_be_raised(backend: ModuleType) -> None:
     schema = json.dumps(EMPTY_RECORDS)
-    items = [zigzag(40_000) + b"\x00"] * 8  # 320,000 in all: the 7th and 8th go over
+    items = [long_bytes(40_000) + b"\x00"] * 8  # 320,000 in all: the 7th and 8th go over
     assert backend.DEFAULT_MAX_ZERO_BYTE_ITEMS == 262_144
     with pytest.raises(DecodeError, match="max_zero_byte_items") as info:
         backend.decode_many(schema, items)
@@ -404,12 +412,12 @@ def test_the_zero_byte_item_budget_spans_a_batch_and_can_be_raised(backend: Modu
     values = backend.decode_many(schema, items, max_zero_byte_items=320_000)
     assert [len(v) for v in values] == [40_000] * 8
     with pytest.raises(DecodeError, match="262144 items that take no bytes"):
-        backend.decode(schema, zigzag(300_000) + b"\x00")
-    assert len(backend.decode(schema, zigzag(300_000) + b"\x00", max_zero_byte_items=300_000)) == (
-        300_000
-    )
+        backend.decode(schema, long_bytes(300_000) + b"\x00")
+    assert len(
+        backend.decode(schema, long_bytes(300_000) + b"\x00", max_zero_byte_items=300_000)
+    ) == (300_000)
     with pytest.raises(DecodeError, match="max_zero_byte_items"):
-        backend.decode(schema, zigzag(11) + b"\x00", max_zero_byte_items=10)
+        backend.decode(schema, long_bytes(11) + b"\x00", max_zero_byte_items=10)
     with pytest.raises(OverflowError):
         backend.decode(schema, b"\x00", max_zero_byte_items=-1)
     # Decoding with a reader schema: resolving and building each get the budget.
@@ -424,7 +432,7 @@ def test_the_zero_byte_item_budget_spans_a_batch_and_can_be_raised(backend: Modu
     )
     with pytest.raises(DecodeError, match="max_zero_byte_items"):
         backend.decode_many(schema, items, reader=reader)
-    assert backend.decode(schema, zigzag(2) + b"\x00", reader=reader) == [{"added": "x"}] * 2
+    assert backend.decode(schema, long_bytes(2) + b"\x00", reader=reader) == [{"added": "x"}] * 2
 
 
 def test_the_transcoder_reads_one_budget_per_call(backend: ModuleType) -> None:
@@ -437,7 +445,7 @@ def test_the_transcoder_reads_one_budget_per_call(backend: ModuleType) -> None:
     }
     t = backend.Transcoder(json.dumps(EMPTY_RECORDS), json.dumps(reader))
     assert t.max_zero_byte_items == backend.DEFAULT_MAX_ZERO_BYTE_ITEMS
-    items = [zigzag(40_000) + b"\x00"] * 8
+    items = [long_bytes(40_000) + b"\x00"] * 8
     outputs, errors = t.transcode_many(items)
     assert [i for i, _ in errors] == [6, 7] and outputs[6] is None
     assert all("max_zero_byte_items" in str(e) for _, e in errors)
@@ -445,7 +453,7 @@ def test_the_transcoder_reads_one_budget_per_call(backend: ModuleType) -> None:
     outputs, errors = t.transcode_framed_many(framed, 2)
     assert [i for i, _ in errors] == [6, 7] and errors[0][1].offset == 5
     with pytest.raises(DecodeError, match="max_zero_byte_items"):
-        t.transcode(zigzag(2**22 - 1) + b"\x00")
+        t.transcode(long_bytes(2**22 - 1) + b"\x00")
     raised = backend.Transcoder(
         json.dumps(EMPTY_RECORDS), json.dumps(reader), max_zero_byte_items=320_000
     )

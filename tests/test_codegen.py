@@ -40,9 +40,9 @@ from avrobridge.codegen import (
 from avrobridge.errors import SchemaError
 from avrobridge.registry import BackgroundServer, ServerSettings
 from avrobridge.serde import AvroDeserializer, AvroSerializer
+from conftest import SEED_DIR as SEED
 from strategies import assert_same, data_for, parse_model, schemas
 
-SEED = Path(__file__).resolve().parent / "data" / "seed"
 SEED_FILES = sorted(SEED.glob("*.avsc"))
 REPO = Path(__file__).resolve().parents[1]
 

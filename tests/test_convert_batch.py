@@ -15,6 +15,7 @@ import fastavro
 import pytest
 from confluent_kafka import KafkaError, Message
 
+from avrobridge import framing
 from avrobridge.errors import DecodeError, FramingError, RegistryError
 
 WRITER = {
@@ -51,7 +52,7 @@ def decode(schema: Any, data: bytes) -> Any:
 
 
 def framed(schema_id: int, record: Any, schema: Any = WRITER) -> bytes:
-    return b"\x00" + schema_id.to_bytes(4, "big") + _encode(schema, record)
+    return framing.prefix(schema_id) + _encode(schema, record)
 
 
 def msg(

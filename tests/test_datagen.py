@@ -23,10 +23,10 @@ import avrobridge._native as native
 from avrobridge import Schema
 from avrobridge.data import schema_text
 from avrobridge.datagen import DataGenerator, generate
+from conftest import SEED_DIR
 from strategies import assert_same, schemas
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_DIR = ROOT / "tests" / "data" / "seed"
 
 
 def _workloads() -> ModuleType:

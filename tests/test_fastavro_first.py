@@ -19,7 +19,7 @@ fallback: ModuleType = importlib.import_module("avrobridge._fallback")
 fastread: ModuleType = importlib.import_module("avrobridge._fallback.fastread")
 wirecheck: ModuleType = importlib.import_module("avrobridge._fallback.wirecheck")
 schema_model: ModuleType = importlib.import_module("avrobridge.schema")
-default_bytes: ModuleType = importlib.import_module("avrobridge._fallback.default_bytes")
+wire: ModuleType = importlib.import_module("avrobridge.wire")
 
 RECORD = json.dumps(
     {
@@ -43,7 +43,7 @@ RECORD = json.dumps(
 def _zz(v: int) -> bytes:
     """The zig-zag varint of ``v``."""
     out = bytearray()
-    default_bytes.write_long(out, v)
+    wire.write_long(out, v)
     return bytes(out)
 
 

@@ -86,3 +86,31 @@ def test_no_import_circles() -> None:
     modules = _module_names()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert _cycles(graph) == []
+
+
+def _facade_imports(name: str, path: Path, modules: dict[str, Path]) -> list[str]:
+    """Names `name` takes from the package façade (``avrobridge/__init__.py``) rather than
+    from the module that defines them."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name == "avrobridge"]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base == "avrobridge":
+                found += [a.name for a in node.names if f"{base}.{a.name}" not in modules]
+    return found
+
+
+def test_internal_modules_import_the_backend_not_the_facade() -> None:
+    modules = _module_names()
+    facade = {
+        name: names
+        for name, path in modules.items()
+        if name != "avrobridge" and (names := _facade_imports(name, path, modules))
+    }
+    assert facade == {}

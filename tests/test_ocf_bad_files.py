@@ -20,7 +20,8 @@ import pytest
 from avrobridge import _fallback, _native
 from avrobridge._fallback.container_codecs import compress
 from avrobridge.errors import ContainerError, SchemaError
-from ocf_helpers import SYNC, Stream, block, container, header, long_bytes
+from avrobridge.wire import long_bytes
+from ocf_helpers import SYNC, Stream, block, container, header
 
 SCHEMA = json.dumps(
     {

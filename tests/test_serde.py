@@ -39,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import avrobridge as ab
+from avrobridge.data import schema_text
 from avrobridge.errors import (
     AvroBridgeError,
     ConfigError,
@@ -64,13 +65,13 @@ from avrobridge.serde import (
     SerdeConfigError,
     SerializationFailure,
 )
+from avrobridge.wire import long_bytes
 from kafka_harness.plugin import NewTopicFactory
 from strategies import assert_same, data_for, parse_model, schemas
 
-SEED = Path(__file__).resolve().parent / "data" / "seed"
-EMPLOYEE = (SEED / "employee.avsc").read_text()
-EMPLOYEE_V1 = (SEED / "employee_v1.avsc").read_text()
-EMPLOYEE_V2 = (SEED / "employee_v2.avsc").read_text()
+EMPLOYEE = schema_text("employee")
+EMPLOYEE_V1 = schema_text("employee_v1")
+EMPLOYEE_V2 = schema_text("employee_v2")
 
 _topics = itertools.count()
 
@@ -968,7 +969,7 @@ def test_hostile_counts_of_zero_byte_items_are_refused_by_the_deserializer(
     ctx = value_ctx(fresh_topic("budget"))
     header = AvroSerializer(sr, json.dumps(schema))({"items": []}, ctx)[:5]
     count = 300_000
-    data = header + bytes([*_zigzag(count), 0])
+    data = header + long_bytes(count) + b"\x00"
     reader = {**schema, "fields": [*schema["fields"], {"name": "n", "type": "int", "default": 1}]}
     for kwargs in ({}, {"return_record_name": True}, {"schema_str": json.dumps(reader)}):
         with pytest.raises(DeserializationFailure, match="max_zero_byte_items"):
@@ -977,12 +978,3 @@ def test_hostile_counts_of_zero_byte_items_are_refused_by_the_deserializer(
         assert len(raised(data, ctx)["items"]) == count
     with pytest.raises(ValueError, match="max_zero_byte_items"):
         AvroDeserializer(sr, max_zero_byte_items=-1)
-
-
-def _zigzag(v: int) -> bytes:
-    z, out = v << 1, bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)

@@ -26,6 +26,8 @@ __all__ = [
     "HelpFormatter",
     "Parser",
     "fail",
+    "positive_int",
+    "subject_version",
 ]
 
 #: The command did what was asked.
@@ -181,3 +183,32 @@ def fail(prog: str, message: str, status: int = EXIT_FAILED) -> int:
     """Prints ``prog: message`` once to stderr and returns `status` (for a handler's return)."""
     print(f"{prog}: {message}", file=sys.stderr)
     return status
+
+
+# -- argument types the commands share ---------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    """A count of 1 or more; ``_`` or ``,`` may group its digits (100_000, 100,000)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
+    return value
+
+
+def subject_version(text: str) -> int | str:
+    """A subject version: N (from 1), or ``latest`` (also Confluent's -1)."""
+    if text.lower() == "latest":
+        return "latest"
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version (N or latest)") from None
+    if number == -1:
+        return "latest"
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version (1, 2, ... or latest)")
+    return number

@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
+from . import framing
 from ._backend import Schema, decode, encode
 from .data import schema_text
 from .kafkalog import kafka_logger
@@ -117,7 +118,7 @@ def run_demo(records: int = 10_000) -> int:
                 "logger": kafka_logger("avrobridge.demo.kafka"),
             }
         )
-        prefix = b"\x00" + v2_id.to_bytes(4, "big")
+        prefix = framing.prefix(v2_id)
         for i, person in enumerate(people):
             key = (i + 1).to_bytes(8, "big", signed=True)  # the tutorial's Long keys
             producer.produce(SOURCE, prefix + encode(v2, person), key, partition=i % 3)

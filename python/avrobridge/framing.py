@@ -23,6 +23,7 @@ __all__ = [
     "MAGIC_GUID",
     "VALUE_SCHEMA_ID_HEADER",
     "SchemaRef",
+    "guid_prefix",
     "header_value",
     "parse_ref",
     "prefix",
@@ -103,3 +104,8 @@ def header_value(headers: Mapping[str, Any] | Sequence[Any] | None, name: str) -
 def prefix(schema_id: int) -> bytes:
     """The 5-byte frame of schema id ``schema_id`` (magic byte 0)."""
     return bytes([MAGIC]) + schema_id.to_bytes(4, "big")
+
+
+def guid_prefix(guid: str) -> bytes:
+    """The 17-byte frame of schema GUID ``guid`` (magic byte 1)."""
+    return bytes([MAGIC_GUID]) + uuid.UUID(guid).bytes

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cliparser import EXIT_STATUS_HELP, EXIT_USAGE
+from .cliparser import EXIT_STATUS_HELP, EXIT_USAGE, subject_version
 from .schemas_copy_cli import add_copy_command
 from .schemas_env import DEFAULT_URL, ENV_PASSWORD, ENV_URL
 
@@ -81,7 +81,7 @@ def add_schemas_commands(subparsers: Any) -> None:
 
     p = command("get", "get", "show a subject's version (default: the latest)")
     p.add_argument("subject", help="the subject")
-    p.add_argument("version", nargs="?", default="latest", type=_version, help="N or latest")
+    p.add_argument("version", nargs="?", default="latest", type=subject_version, help="N or latest")
     p.add_argument("--deleted", action="store_true", help="soft-deleted versions too")
     p.add_argument("--schema-only", action="store_true", help="print only the schema text")
 
@@ -104,7 +104,7 @@ def add_schemas_commands(subparsers: Any) -> None:
     _schema_arguments(p)
     p.add_argument(
         "--version",
-        type=_version,
+        type=subject_version,
         default=None,
         help="test against this version, N or latest (default: all, as registering would)",
     )
@@ -145,7 +145,7 @@ def add_schemas_commands(subparsers: Any) -> None:
     p = command("delete", "delete", "delete a subject or one of its versions (soft by default)")
     p.add_argument("subject", help="the subject")
     p.add_argument(
-        "version", nargs="?", type=_version, help="N or latest (default: the whole subject)"
+        "version", nargs="?", type=subject_version, help="N or latest (default: the whole subject)"
     )
     p.add_argument(
         "--permanent", action="store_true", help="hard delete (after a soft delete), frees ids"
@@ -231,20 +231,6 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 # -- argument types -----------------------------------------------------------------------
-
-
-def _version(text: str) -> int | str:
-    if text.lower() == "latest":
-        return "latest"
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a version (N or latest)") from None
-    if number == -1:
-        return "latest"
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a version (1, 2, ... or latest)")
-    return number
 
 
 def _positive_int(text: str) -> int:

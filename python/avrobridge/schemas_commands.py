@@ -396,6 +396,17 @@ def compat(s: Session, args: argparse.Namespace) -> int:
     return 0 if compatible else 1
 
 
+def _show_setting(s: Session, subject: str | None, key: str, title: str, value: str) -> int:
+    """A scope's compatibility level or mode, as JSON or as a one-row table."""
+    if s.as_json:
+        s.emit_json({"subject": subject, key: value})
+        return 0
+    table = s.table("Scope", title)
+    table.add_row(_scope(subject), value)
+    s.show(table)
+    return 0
+
+
 def config(s: Session, args: argparse.Namespace) -> int:
     subject: str | None = args.subject
     if args.level is not None:
@@ -407,13 +418,7 @@ def config(s: Session, args: argparse.Namespace) -> int:
         level = str(found["compatibilityLevel"])
     else:
         level = s.client.get_compatibility(subject)
-    if s.as_json:
-        s.emit_json({"subject": subject, "compatibilityLevel": level})
-        return 0
-    table = s.table("Scope", "Compatibility")
-    table.add_row(_scope(subject), level)
-    s.show(table)
-    return 0
+    return _show_setting(s, subject, "compatibilityLevel", "Compatibility", level)
 
 
 def mode(s: Session, args: argparse.Namespace) -> int:
@@ -431,13 +436,7 @@ def mode(s: Session, args: argparse.Namespace) -> int:
         mode = str(found["mode"])
     else:
         mode = s.client.get_mode(subject)
-    if s.as_json:
-        s.emit_json({"subject": subject, "mode": mode})
-        return 0
-    table = s.table("Scope", "Mode")
-    table.add_row(_scope(subject), mode)
-    s.show(table)
-    return 0
+    return _show_setting(s, subject, "mode", "Mode", mode)
 
 
 def delete(s: Session, args: argparse.Namespace) -> int:

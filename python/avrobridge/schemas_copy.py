@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import RegistryError
+from .registry.records import Reference, SchemaValue
 from .registry_client import RestClient
 
 __all__ = ["CopyPlan", "Reference", "Settings", "Version", "apply", "plan_copy", "read_source"]
@@ -49,26 +50,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Reference:
-    name: str
-    subject: str
-    version: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "subject": self.subject, "version": self.version}
-
-
-@dataclass(frozen=True)
-class Version:
+class Version(SchemaValue):
     """A subject version as a registry answers it, and whether it is soft-deleted."""
-
-    subject: str
-    version: int
-    schema_id: int
-    schema: str
-    schema_type: str = "AVRO"
-    references: tuple[Reference, ...] = ()
-    deleted: bool = False
 
     @property
     def key(self) -> Key:
@@ -339,6 +322,17 @@ def _body(version: Version, refs: tuple[Reference, ...]) -> dict[str, Any]:
     return body
 
 
+def _plan_version(plan: CopyPlan, version: Version, there: Version | None) -> None:
+    """Registered unless the target has it live (or both have it soft-deleted); soft-deleted
+    after, when the source has it so and the target does not."""
+    if there is None or (there.deleted and not version.deleted):
+        plan.register.append(version)
+    else:
+        plan.present += 1
+    if version.deleted and (there is None or not there.deleted):
+        plan.delete.insert(0, version)
+
+
 def _plan_kept(plan: CopyPlan, target: _Target, version: Version) -> None:
     plan.ids[version.schema_id] = version.schema_id
     plan.versions[version.key] = version.version
@@ -360,12 +354,7 @@ def _plan_kept(plan: CopyPlan, target: _Target, version: Version) -> None:
                 f"the source's {where} cannot keep its id"
             )
             return
-    if there is None or (there.deleted and not version.deleted):
-        plan.register.append(version)
-    else:
-        plan.present += 1
-    if version.deleted and (there is None or not there.deleted):
-        plan.delete.insert(0, version)
+    _plan_version(plan, version, there)
 
 
 def _plan_mapped(plan: CopyPlan, target: _Target, version: Version) -> None:
@@ -377,12 +366,7 @@ def _plan_mapped(plan: CopyPlan, target: _Target, version: Version) -> None:
     else:
         plan.ids.setdefault(version.schema_id, None)
         plan.versions[version.key] = None
-    if there is None or (there.deleted and not version.deleted):
-        plan.register.append(version)
-    else:
-        plan.present += 1
-    if version.deleted and (there is None or not there.deleted):
-        plan.delete.insert(0, version)
+    _plan_version(plan, version, there)
 
 
 def _plan_settings(plan: CopyPlan, client: RestClient) -> None:

@@ -20,7 +20,7 @@ const ROUNDS: usize = 10;
 
 fn schema(name: &str) -> Schema {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/seed")
+        .join("../python/avrobridge/data")
         .join(name);
     Schema::parse_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -14,17 +14,17 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 import avrobridge as ab
+from avrobridge import framing
+from avrobridge.data import schema_text
 from avrobridge.kafkalog import kafka_logger
-
-SEED = Path(__file__).resolve().parents[1] / "data" / "seed"
 
 
 def employee_versions() -> list[dict[str, Any]]:
     """Three versions of the tutorial's Employee: v1 (no age), v2 (age, default -1), and a
     v3 that adds a department with a default."""
-    v1 = json.loads((SEED / "employee_v1.avsc").read_text())
-    v2 = json.loads((SEED / "employee_v2.avsc").read_text())
-    v3 = json.loads((SEED / "employee_v2.avsc").read_text())
+    v1 = json.loads(schema_text("employee_v1"))
+    v2 = json.loads(schema_text("employee_v2"))
+    v3 = json.loads(schema_text("employee_v2"))
     v3["fields"].append({"name": "department", "type": "string", "default": "none"})
     return [v1, v2, v3]
 
@@ -59,7 +59,7 @@ def register_versions(url: str, subject: str, schemas: list[dict[str, Any]]) -> 
 
 
 def frame(schema_id: int, body: bytes) -> bytes:
-    return b"\x00" + schema_id.to_bytes(4, "big") + body
+    return framing.prefix(schema_id) + body
 
 
 def produce(

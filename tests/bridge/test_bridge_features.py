@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import avrobridge as ab
+from avrobridge import framing
 from avrobridge.bridge import Bridge, load_settings
 from avrobridge.bridge.cli import configure_logging
 from avrobridge.errors import ConfigError
@@ -206,9 +207,7 @@ def test_header_framed_and_guid_framed_sources_are_read(
     for u in users:
         body = ab.encode(w, u)
         if u["id"] % 2:
-            records.append(
-                (0, None, body, [("__value_schema_id", b"\x00" + wid.to_bytes(4, "big"))])
-            )
+            records.append((0, None, body, [("__value_schema_id", framing.prefix(wid))]))
         else:
             records.append((0, None, frame(wid, body), None))
     produce(kafka_bootstrap, source, records)

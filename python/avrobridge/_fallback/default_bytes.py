@@ -14,15 +14,7 @@ from ..schema import (
     expected,
     json_integer,
 )
-
-
-def write_long(out: bytearray, v: int) -> None:
-    """A zig-zag varint (``wire::write_long``)."""
-    z = ((v << 1) ^ (v >> 63)) & 0xFFFF_FFFF_FFFF_FFFF
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
+from ..wire import write_long as write_long  # re-exported for the fallback
 
 
 def _write_bytes(out: bytearray, data: bytes) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, positive_int
 from .impls import FILE_OPERATIONS, IMPLEMENTATIONS, MODES, OPERATIONS
 from .options import BenchError, BenchFailed, BenchOptions
 from .suite import run_bench
@@ -26,13 +26,6 @@ files per codec. Every implementation's output is checked against fastavro's bef
 timed; what an implementation cannot do is listed as skipped, with the reason."""
 
 CODECS = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
-
-
-def _positive(text: str) -> int:
-    value = int(text.replace("_", "").replace(",", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _choices(allowed: tuple[str, ...]) -> Any:
@@ -73,7 +66,7 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--sample",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="records to sample from --data-topic (default: --records)",
     )
@@ -88,7 +81,7 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--records",
-        type=_positive,
+        type=positive_int,
         default=BenchOptions.records,
         metavar="N",
         help=f"records generated and used per batch (default {BenchOptions.records:,})",
@@ -101,7 +94,7 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--repetitions",
-        type=_positive,
+        type=positive_int,
         default=BenchOptions.repetitions,
         metavar="R",
         help=f"timed repetitions, the median reported (default {BenchOptions.repetitions})",
@@ -154,7 +147,7 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--kafka-records",
-        type=_positive,
+        type=positive_int,
         default=BenchOptions.kafka_records,
         metavar="N",
         help=f"records bridged per mode with --kafka (default {BenchOptions.kafka_records:,})",

@@ -21,6 +21,8 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
+from .. import framing
+
 OPERATIONS = ("decode", "encode", "resolve", "transcode")
 #: Operations on whole container files (bench/files.py), per codec.
 FILE_OPERATIONS = ("read", "write")
@@ -67,7 +69,7 @@ class Workload:
 
     @property
     def reader_prefix(self) -> bytes:
-        return b"\x00" + self.reader_id.to_bytes(4, "big")
+        return framing.prefix(self.reader_id)
 
     def inputs(self, operation: str) -> list[Any]:
         """The standard inputs of an operation (bodies, values or frames)."""
@@ -293,7 +295,7 @@ class ConfluentImpl(Implementation):
         self.reader_serializer = AvroSerializer(client, w.reader_text)
         self.deserializer = AvroDeserializer(client)
         self.resolving_deserializer = AvroDeserializer(client, w.reader_text)
-        self.writer_prefix = b"\x00" + w.writer_id.to_bytes(4, "big")
+        self.writer_prefix = framing.prefix(w.writer_id)
 
     def decode(self, frame: bytes) -> Any:
         return self.deserializer(frame, self.ctx_writer)

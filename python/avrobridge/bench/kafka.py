@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import framing
 from ..kafkalog import kafka_logger
 from .impls import Workload
 from .options import BenchFailed, BenchOptions, Progress
@@ -78,7 +79,7 @@ def _fastavro_value(writer: Any, reader: Any) -> ValueConverter:
     def convert(self: Any, sink: str, data: bytes) -> bytes:
         if data[0] != 0 or len(data) < 5:
             raise BenchFailed("a record is not Confluent-framed")
-        prefix = b"\x00" + int(self.target_id(self.value, sink)).to_bytes(4, "big")
+        prefix = framing.prefix(int(self.target_id(self.value, sink)))
         out = io.BytesIO()
         out.write(prefix)
         write(out, r, read(io.BytesIO(data[5:]), w, r))

@@ -11,15 +11,11 @@ from .machine import MachineInfo
 from .timing import Timing
 
 
-@dataclass
-class Measurement:
-    operation: str
-    mode: str
+class _TimedRow:
+    """What the rows of one implementation's timing share (Measurement, FileMeasurement)."""
+
     implementation: str
-    timing: Timing | None = None
-    bytes_per_record: float = 0.0
-    ratio: float | None = None
-    note: str | None = None
+    timing: Timing | None
 
     @property
     def skipped(self) -> bool:
@@ -32,6 +28,17 @@ class Measurement:
     @property
     def records_per_s(self) -> float | None:
         return self.timing.records_per_s if self.timing else None
+
+
+@dataclass
+class Measurement(_TimedRow):
+    operation: str
+    mode: str
+    implementation: str
+    timing: Timing | None = None
+    bytes_per_record: float = 0.0
+    ratio: float | None = None
+    note: str | None = None
 
     @property
     def mb_per_s(self) -> float | None:
@@ -98,7 +105,7 @@ class BridgeMeasurement:
 
 
 @dataclass
-class FileMeasurement:
+class FileMeasurement(_TimedRow):
     """Reading a whole container file into records, or writing records into one."""
 
     operation: str  # read | write
@@ -108,18 +115,6 @@ class FileMeasurement:
     timing: Timing | None = None
     ratio: float | None = None
     note: str | None = None
-
-    @property
-    def skipped(self) -> bool:
-        return self.timing is None
-
-    @property
-    def label(self) -> str:
-        return LABELS.get(self.implementation, self.implementation)
-
-    @property
-    def records_per_s(self) -> float | None:
-        return self.timing.records_per_s if self.timing else None
 
     @property
     def mb_per_s(self) -> float | None:

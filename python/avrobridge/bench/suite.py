@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import framing
 from .._backend import Schema, Transcoder
 from ..errors import AvroBridgeError
 from . import sources
@@ -152,7 +153,7 @@ def prepare_workload(
         out = io.BytesIO()
         fastavro.schemaless_writer(out, fw, v)
         bodies.append(out.getvalue())
-    prefix = b"\x00" + writer_id.to_bytes(4, "big")
+    prefix = framing.prefix(writer_id)
     w = Workload(
         writer_text=writer_text,
         reader_text=reader_text,

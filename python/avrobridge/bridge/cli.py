@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from ..cliparser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, positive_int, subject_version
 from ..errors import AvroBridgeError, ConfigError
 from .config import BridgeSettings, SettingsError, load_settings
 
@@ -95,18 +95,6 @@ def _setting(key: str, default: str | None = None) -> str:
     return f"TOML {key}; default: {default if default is not None else _default(key)}"
 
 
-def _version(text: str) -> int | str:
-    if text == "latest":
-        return text
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a version number or latest") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: versions start at 1")
-    return number
-
-
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -170,7 +158,7 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
     )
     where.add_argument(
         "--reader-version",
-        type=_version,
+        type=subject_version,
         metavar="N|latest",
         help=f"version of --reader-subject ({_setting('value.version')})",
     )
@@ -285,16 +273,6 @@ def _bridge_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
-    return value
-
-
 def _file_options(p: argparse.ArgumentParser, where: Any) -> None:
     """Container files as the source (backfill) or the sink (export)."""
     where.add_argument(
@@ -315,13 +293,13 @@ def _file_options(p: argparse.ArgumentParser, where: Any) -> None:
     files = p.add_argument_group("files")
     files.add_argument(
         "--roll-records",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help=f"export: close a file at this many records ({_setting('files.roll_records')})",
     )
     files.add_argument(
         "--roll-bytes",
-        type=_positive,
+        type=positive_int,
         metavar="BYTES",
         help=f"export: close a file at this size ({_setting('files.roll_bytes')})",
     )

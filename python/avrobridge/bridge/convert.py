@@ -15,11 +15,11 @@ import functools
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import framing
 from .._backend import impl
 from ..errors import AvroBridgeError, RegistryError, SchemaResolutionError
 from .config import BridgeSettings, TargetSettings
@@ -218,14 +218,14 @@ class Converter:
 
     def _frame_of_id(self, schema_id: int) -> bytes:
         if self.settings.sink.framing != "guid":
-            return b"\x00" + schema_id.to_bytes(4, "big")
+            return framing.prefix(schema_id)
         guid = self.sink_schemas.guid_of(schema_id)
         if guid is None:
             raise AvroBridgeError(
                 f"the registry gives schema id {schema_id} no GUID: sink framing 'guid' needs "
                 "a registry that assigns GUIDs"
             )
-        return b"\x01" + uuid.UUID(guid).bytes
+        return framing.guid_prefix(guid)
 
     def value_frame(self, sink_topic: str) -> bytes:
         """What names the sink schema in `sink_topic`'s records (registered when first

@@ -16,7 +16,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistryError
 from confluent_kafka.schema_registry.common import _httpx_compat
 
-from .. import Schema
+from .._backend import Schema
 from ..errors import RegistryError
 from .config import ErrorSettings, RegistrySettings
 from .retry import Backoff

@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistryError
 
-from .. import Schema
+from .._backend import Schema
 from ..errors import AvroBridgeError, ConfigError
 from ..kafkalog import kafka_logger
 from .config import BridgeSettings, KafkaSettings, TargetSettings, reveal

@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ..wire import write_long
+
 JsonDict = dict[str, Any]
 
 
@@ -267,16 +269,6 @@ def _hide_writer_field(writer: Any, name: str) -> None:
                 f.pop("aliases", None)
 
 
-def _zigzag(value: int) -> bytes:
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 @dataclass(frozen=True)
 class RecordTransforms:
     """The per-record part of the transform chain."""
@@ -320,17 +312,19 @@ class RecordTransforms:
         m = self.metadata
         if m is None:
             return b""
-        out = b""
+        out = bytearray()
         if m.topic_field is not None:
             encoded = topic.encode()
-            out += _zigzag(len(encoded)) + encoded
-        if m.partition_field is not None:
-            out += _zigzag(partition)
-        if m.offset_field is not None:
-            out += _zigzag(offset)
-        if m.timestamp_field is not None:
-            out += _zigzag(timestamp)
-        return out
+            write_long(out, len(encoded))
+            out += encoded
+        for field_name, value in (
+            (m.partition_field, partition),
+            (m.offset_field, offset),
+            (m.timestamp_field, timestamp),
+        ):
+            if field_name is not None:
+                write_long(out, value)
+        return bytes(out)
 
 
 def transform_types() -> list[str]:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,7 +24,7 @@ from .._version import __version__
 from .auth import BasicAuth, User
 from .fastpath import FastPath
 from .limits import ASGIApp, Receive, RequestLimits, Scope, Send
-from .requests import parse_body, parse_bool, parse_int_param, parse_path_int
+from .requests import Page, parse_body, parse_bool, parse_path_int
 from .responses import MEDIA_TYPE, RegistryResponse, json_response
 from .rest_errors import RestError
 from .service import RegistryService
@@ -63,6 +63,19 @@ def _body_doc(schema: dict[str, Any]) -> dict[str, Any]:
 
 async def _threaded(fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
+
+
+def _page(offset: str | None = None, limit: str | None = None) -> Page:
+    """The ``offset`` and ``limit`` query parameters of a list endpoint."""
+    return Page.parse(offset, limit)
+
+
+def _deleted_only(
+    deleted_only: str | None = Query(None, alias="deletedOnly"),
+    deleted_only_snake: str | None = Query(None, alias="deleted_only"),
+) -> bool:
+    """``deletedOnly``, also accepted as ``deleted_only`` (as Confluent does)."""
+    return parse_bool(deleted_only) or parse_bool(deleted_only_snake)
 
 
 def create_app(service: RegistryService) -> FastAPI:
@@ -109,19 +122,11 @@ def create_app(service: RegistryService) -> FastAPI:
     async def list_subjects(
         subject_prefix: str | None = Query(None, alias="subjectPrefix"),
         deleted: str | None = None,
-        deleted_only: str | None = Query(None, alias="deletedOnly"),
-        deleted_only_snake: str | None = Query(None, alias="deleted_only"),
-        offset: str | None = None,
-        limit: str | None = None,
+        deleted_only: bool = Depends(_deleted_only),
+        page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.list_subjects(
-                subject_prefix or "",
-                parse_bool(deleted),
-                parse_bool(deleted_only) or parse_bool(deleted_only_snake),
-                parse_int_param(offset, 0),
-                parse_int_param(limit, -1),
-            )
+            service.list_subjects(subject_prefix or "", parse_bool(deleted), deleted_only, page)
         )
 
     @app.post("/subjects/{subject}", openapi_extra=_body_doc(_SCHEMA_BODY))
@@ -148,19 +153,11 @@ def create_app(service: RegistryService) -> FastAPI:
     async def list_versions(
         subject: str,
         deleted: str | None = None,
-        deleted_only: str | None = Query(None, alias="deletedOnly"),
-        deleted_only_snake: str | None = Query(None, alias="deleted_only"),
-        offset: str | None = None,
-        limit: str | None = None,
+        deleted_only: bool = Depends(_deleted_only),
+        page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.list_versions(
-                subject,
-                parse_bool(deleted),
-                parse_bool(deleted_only) or parse_bool(deleted_only_snake),
-                parse_int_param(offset, 0),
-                parse_int_param(limit, -1),
-            )
+            service.list_versions(subject, parse_bool(deleted), deleted_only, page)
         )
 
     @app.post("/subjects/{subject}/versions", openapi_extra=_body_doc(_SCHEMA_BODY))
@@ -194,13 +191,9 @@ def create_app(service: RegistryService) -> FastAPI:
 
     @app.get("/subjects/{subject}/versions/{version}/referencedby")
     async def referenced_by(
-        subject: str, version: str, offset: str | None = None, limit: str | None = None
+        subject: str, version: str, page: Page = Depends(_page)
     ) -> RegistryResponse:
-        return json_response(
-            service.referenced_by(
-                subject, version, parse_int_param(offset, 0), parse_int_param(limit, -1)
-            )
-        )
+        return json_response(service.referenced_by(subject, version, page))
 
     # -- schemas --------------------------------------------------------------------------
 
@@ -209,16 +202,11 @@ def create_app(service: RegistryService) -> FastAPI:
         subject_prefix: str | None = Query(None, alias="subjectPrefix"),
         deleted: str | None = None,
         latest_only: str | None = Query(None, alias="latestOnly"),
-        offset: str | None = None,
-        limit: str | None = None,
+        page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
             service.list_schemas(
-                subject_prefix or "",
-                parse_bool(deleted),
-                parse_bool(latest_only),
-                parse_int_param(offset, 0),
-                parse_int_param(limit, -1),
+                subject_prefix or "", parse_bool(deleted), parse_bool(latest_only), page
             )
         )
 
@@ -244,17 +232,10 @@ def create_app(service: RegistryService) -> FastAPI:
         schema_id: str,
         subject: str | None = None,
         deleted: str | None = None,
-        offset: str | None = None,
-        limit: str | None = None,
+        page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.subjects_for_id(
-                parse_path_int(schema_id),
-                subject,
-                parse_bool(deleted),
-                parse_int_param(offset, 0),
-                parse_int_param(limit, -1),
-            )
+            service.subjects_for_id(parse_path_int(schema_id), subject, parse_bool(deleted), page)
         )
 
     @app.get("/schemas/ids/{schema_id}/versions")
@@ -262,17 +243,10 @@ def create_app(service: RegistryService) -> FastAPI:
         schema_id: str,
         subject: str | None = None,
         deleted: str | None = None,
-        offset: str | None = None,
-        limit: str | None = None,
+        page: Page = Depends(_page),
     ) -> RegistryResponse:
         return json_response(
-            service.versions_for_id(
-                parse_path_int(schema_id),
-                subject,
-                parse_bool(deleted),
-                parse_int_param(offset, 0),
-                parse_int_param(limit, -1),
-            )
+            service.versions_for_id(parse_path_int(schema_id), subject, parse_bool(deleted), page)
         )
 
     # -- compatibility --------------------------------------------------------------------

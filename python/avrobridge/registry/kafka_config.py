@@ -3,6 +3,7 @@ and what their errors say."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,18 @@ _OPTIONS = frozenset(
         "session_timeout_ms",
     ]
 )
+
+
+def produce_max_id(producer: Producer, config: KafkaStoreConfig, top: int, **kwargs: Any) -> None:
+    """Records ``top`` as the highest schema id used, in the election topic: the compacted
+    ``_schemas`` topic may no longer show it once its records are deleted."""
+    producer.produce(
+        config.election_topic,
+        key=MAX_ID_KEY,
+        value=json.dumps({"maxId": top}).encode(),
+        partition=0,
+        **kwargs,
+    )
 
 
 def _valid_topic(name: str) -> bool:

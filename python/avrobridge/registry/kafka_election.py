@@ -14,7 +14,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from .kafka_config import LEADER_KEY, MAX_ID_KEY, Leader, describe, discard_producer
+from .kafka_config import LEADER_KEY, Leader, describe, discard_producer, produce_max_id
 from .kafka_tail import TailingStore
 
 log = logging.getLogger("avrobridge.registry.kafkastore")
@@ -161,12 +161,7 @@ class ElectingStore(TailingStore):
                 partition=0,
             )
             if top > floor:
-                producer.produce(
-                    self.config.election_topic,
-                    key=MAX_ID_KEY,
-                    value=json.dumps({"maxId": top}).encode(),
-                    partition=0,
-                )
+                produce_max_id(producer, self.config, top)
             producer.commit_transaction(timeout)
         except BaseException:
             discard_producer(producer)

@@ -33,7 +33,6 @@ parameter containing a dot is passed to every Kafka client as a librdkafka prope
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -51,12 +50,12 @@ from confluent_kafka import (
 
 from ..errors import ConfigError
 from .kafka_config import (
-    MAX_ID_KEY,
     KafkaStoreConfig,
     Leader,
     describe,
     discard_producer,
     kafka_error,
+    produce_max_id,
 )
 from .kafka_election import ElectingStore
 from .kafka_tail import schema_id_of
@@ -159,13 +158,7 @@ class KafkaStore(ElectingStore):
                         self.config.topic, key=key, value=value, partition=0, on_delivery=delivered
                     )
                 if top > floor:
-                    producer.produce(
-                        self.config.election_topic,
-                        key=MAX_ID_KEY,
-                        value=json.dumps({"maxId": top}).encode(),
-                        partition=0,
-                        on_delivery=delivered,
-                    )
+                    produce_max_id(producer, self.config, top, on_delivery=delivered)
                 if producer.flush(timeout) > 0:
                     raise TimeoutError(f"Kafka did not take the records within {timeout} s")
                 if failures:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-__all__ = ["LoadResult", "Request", "run_load", "run_load_sync"]
+__all__ = ["LoadResult", "Request", "run_load_sync"]
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,9 @@ class _Connection(asyncio.Protocol):
             self.waiter.set_exception(ConnectionError("connection closed"))
 
 
-async def run_load(
-    host: str,
-    port: int,
-    requests: Sequence[Request],
-    *,
-    connections: int = 32,
-    total: int = 20_000,
-    duration: float = 10.0,
-    user: str | None = None,
-    password: str | None = None,
+async def _load(
+    host: str, port: int, encoded: Sequence[bytes], connections: int, total: int, duration: float
 ) -> LoadResult:
-    """Sends ``requests`` round-robin until ``total`` are done or ``duration`` passes."""
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode() if user else None
-    encoded = [r.encode(f"{host}:{port}", auth) for r in requests]
     order = itertools.cycle(range(len(encoded)))
     result = LoadResult()
     loop = asyncio.get_running_loop()
@@ -154,17 +143,11 @@ def run_load_sync(
     user: str | None = None,
     password: str | None = None,
 ) -> LoadResult:
-    """:func:`run_load` on a fresh event loop (uvloop when installed)."""
-    main = run_load(
-        host,
-        port,
-        requests,
-        connections=connections,
-        total=total,
-        duration=duration,
-        user=user,
-        password=password,
-    )
+    """Sends ``requests`` round-robin over ``connections`` connections until ``total`` are
+    done or ``duration`` passes, on a fresh event loop (uvloop when installed)."""
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode() if user else None
+    encoded = [r.encode(f"{host}:{port}", auth) for r in requests]
+    main = _load(host, port, encoded, connections, total, duration)
     try:
         import uvloop
     except ImportError:  # uvloop is optional

@@ -32,6 +32,7 @@ __all__ = [
     "encode_json",
     "parse_references",
     "parse_schema_value",
+    "schema_entity",
     "schema_value_json",
 ]
 
@@ -124,8 +125,9 @@ class SchemaValue:
     deleted: bool = False
 
 
-def schema_value_json(value: SchemaValue) -> dict[str, Any]:
-    """Confluent leaves ``schemaType`` out for AVRO and ``references`` out when empty."""
+def schema_entity(value: SchemaValue) -> dict[str, Any]:
+    """Confluent's ``Schema`` entity: subject, version, id, [schemaType], [references], schema
+    (``schemaType`` left out for AVRO, ``references`` when empty)."""
     out: dict[str, Any] = {
         "subject": value.subject,
         "version": value.version,
@@ -136,8 +138,12 @@ def schema_value_json(value: SchemaValue) -> dict[str, Any]:
     if value.references:
         out["references"] = [r.to_json() for r in value.references]
     out["schema"] = value.schema
-    out["deleted"] = value.deleted
     return out
+
+
+def schema_value_json(value: SchemaValue) -> dict[str, Any]:
+    """A version's record in the log: its entity and whether it is soft-deleted."""
+    return {**schema_entity(value), "deleted": value.deleted}
 
 
 def _as_int(value: Any) -> int | None:

@@ -17,12 +17,13 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .records import Reference
 from .rest_errors import RestError
 
 __all__ = [
+    "Page",
     "RegisterRequest",
     "coerce_int",
     "coerce_str",
@@ -188,6 +189,25 @@ class RegisterRequest:
 
 def parse_bool(value: str | None) -> bool:
     return value is not None and value.strip().lower() == "true"
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    """Confluent's ``offset``/``limit`` paging of a list answer (a negative limit: all)."""
+
+    offset: int = 0
+    limit: int = -1
+
+    @classmethod
+    def parse(cls, offset: str | None, limit: str | None) -> Page:
+        return cls(parse_int_param(offset, 0), parse_int_param(limit, -1))
+
+    def of(self, items: list[T]) -> list[T]:
+        start = max(self.offset, 0)
+        return items[start:] if self.limit < 0 else items[start : start + self.limit]
 
 
 def parse_int_param(value: str | None, default: int) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,11 +47,11 @@ __all__ = [
 ]
 
 
-class MemoryStore:
-    """The log in a Python list: for tests and throwaway registries."""
+class _LocalLog(ABC):
+    """What the two stores in this process share: the log replayed on start, and writes
+    applied through one tracker that `wait_applied` waits on."""
 
     def __init__(self) -> None:
-        self._records: list[tuple[bytes, bytes | None]] = []
         self._lock = threading.Lock()
         self._tracker = AppliedTracker()
 
@@ -61,6 +62,23 @@ class MemoryStore:
 
     def append(self, key: bytes, value: bytes | None) -> int:
         return self.append_all([(key, value)])
+
+    def wait_applied(self, offset: int, timeout: float = 30.0) -> None:
+        self._tracker.wait(offset, timeout)
+
+    @abstractmethod
+    def append_all(self, records: Sequence[tuple[bytes, bytes | None]]) -> int: ...
+
+    @abstractmethod
+    def read(self, from_offset: int = 0) -> Iterator[LogRecord]: ...
+
+
+class MemoryStore(_LocalLog):
+    """The log in a Python list: for tests and throwaway registries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._records: list[tuple[bytes, bytes | None]] = []
 
     def append_all(self, records: Sequence[tuple[bytes, bytes | None]]) -> int:
         with self._lock:
@@ -77,14 +95,11 @@ class MemoryStore:
         for i, (key, value) in enumerate(snapshot, start=from_offset):
             yield i, key, value
 
-    def wait_applied(self, offset: int, timeout: float = 30.0) -> None:
-        self._tracker.wait(offset, timeout)
-
     def close(self) -> None:
         pass
 
 
-class SqliteStore:
+class SqliteStore(_LocalLog):
     """The log in one SQLite table (WAL mode, synchronous=FULL): survives restarts.
 
     Offsets are 0-based like Kafka's (rowid - 1). The table holds every record ever written,
@@ -99,6 +114,7 @@ class SqliteStore:
     )
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the threads, serialized by self._lock.
@@ -106,16 +122,6 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(self._SCHEMA)
-        self._lock = threading.Lock()
-        self._tracker = AppliedTracker()
-
-    def start(self, apply: Apply) -> None:
-        self._tracker.bind(apply)
-        for record in self.read():
-            self._tracker.apply(*record)
-
-    def append(self, key: bytes, value: bytes | None) -> int:
-        return self.append_all([(key, value)])
 
     def append_all(self, records: Sequence[tuple[bytes, bytes | None]]) -> int:
         with self._lock:
@@ -149,9 +155,6 @@ class SqliteStore:
             ).fetchall()
         for offset, key, value in rows:
             yield int(offset), bytes(key), None if value is None else bytes(value)
-
-    def wait_applied(self, offset: int, timeout: float = 30.0) -> None:
-        self._tracker.wait(offset, timeout)
 
     def close(self) -> None:
         with self._lock:

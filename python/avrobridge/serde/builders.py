@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import (
@@ -22,8 +22,36 @@ from confluent_kafka.serialization import (
 from .deserializer import AvroDeserializer, RecordType
 from .serializer import AvroSerializer
 
+S = TypeVar("S", AvroSerializer, AvroDeserializer)
 
-class AvroSerializerBuilder(SerializerBuilder):
+
+class _Builder(Generic[S]):
+    """What both builders do: `build_serde` (the registry client made from its configuration
+    when none is given, owned by the serde) around a constructor given that client."""
+
+    def __init__(
+        self,
+        client: SchemaRegistryClient | None,
+        config: dict[str, Any] | None,
+        construct: Callable[[SchemaRegistryClient], S],
+        init: Callable[[S], None] | None,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._construct: Callable[[SchemaRegistryClient], S] = construct
+        self._init: Callable[[S], None] | None = init
+
+    def build(self, conf: dict[str, Any], is_key: bool) -> tuple[S, dict[str, Any]]:
+        serde = build_serde(
+            self._client,
+            self._config,
+            lambda client: self._construct(cast(SchemaRegistryClient, client)),
+            self._init,
+        )
+        return serde, dict(conf)
+
+
+class AvroSerializerBuilder(_Builder[AvroSerializer], SerializerBuilder):
     """Builds an :class:`AvroSerializer` for ``key.serializer.builder`` /
     ``value.serializer.builder``, as confluent-kafka's ``AvroSerializerBuilder``."""
 
@@ -38,33 +66,17 @@ class AvroSerializerBuilder(SerializerBuilder):
         rule_registry: RuleRegistry | None = None,
         serializer_init: Callable[[AvroSerializer], None] | None = None,
     ) -> None:
-        self._schema_registry_conf = schema_registry_config
-        self._schema_registry_client = schema_registry_client
-        self._schema = schema
-        self._to_dict = to_dict
-        self._serializer_conf = serializer_config
-        self._rule_conf = rule_config
-        self._rule_registry = rule_registry
-        self._serializer_init = serializer_init
-
-    def build(self, conf: dict[str, Any], is_key: bool) -> tuple[AvroSerializer, dict[str, Any]]:
-        serializer = build_serde(
-            self._schema_registry_client,
-            self._schema_registry_conf,
+        super().__init__(
+            schema_registry_client,
+            schema_registry_config,
             lambda client: AvroSerializer(
-                cast(SchemaRegistryClient, client),
-                self._schema,
-                self._to_dict,
-                self._serializer_conf,
-                self._rule_conf,
-                self._rule_registry,
+                client, schema, to_dict, serializer_config, rule_config, rule_registry
             ),
-            self._serializer_init,
+            serializer_init,
         )
-        return serializer, dict(conf)
 
 
-class AvroDeserializerBuilder(DeserializerBuilder):
+class AvroDeserializerBuilder(_Builder[AvroDeserializer], DeserializerBuilder):
     """Builds an :class:`AvroDeserializer` for ``key.deserializer.builder`` /
     ``value.deserializer.builder``, as confluent-kafka's ``AvroDeserializerBuilder``."""
 
@@ -82,31 +94,18 @@ class AvroDeserializerBuilder(DeserializerBuilder):
         *,
         record_type: RecordType[Any] | None = None,
     ) -> None:
-        self._schema_registry_conf = schema_registry_config
-        self._schema_registry_client = schema_registry_client
-        self._schema = schema
-        self._from_dict = from_dict
-        self._return_record_name = return_record_name
-        self._deserializer_conf = deserializer_config
-        self._rule_conf = rule_config
-        self._rule_registry = rule_registry
-        self._deserializer_init = deserializer_init
-        self._record_type = record_type
-
-    def build(self, conf: dict[str, Any], is_key: bool) -> tuple[AvroDeserializer, dict[str, Any]]:
-        deserializer = build_serde(
-            self._schema_registry_client,
-            self._schema_registry_conf,
+        super().__init__(
+            schema_registry_client,
+            schema_registry_config,
             lambda client: AvroDeserializer(
-                cast(SchemaRegistryClient, client),
-                self._schema,
-                self._from_dict,
-                self._return_record_name,
-                self._deserializer_conf,
-                self._rule_conf,
-                self._rule_registry,
-                record_type=self._record_type,
+                client,
+                schema,
+                from_dict,
+                return_record_name,
+                deserializer_config,
+                rule_config,
+                rule_registry,
+                record_type=record_type,
             ),
-            self._deserializer_init,
+            deserializer_init,
         )
-        return deserializer, dict(conf)

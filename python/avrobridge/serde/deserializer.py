@@ -50,7 +50,10 @@ from .registry_schemas import (
     loads_schema,
     parse_schema,
     pop_bool,
+    pop_latest_with_metadata,
+    pop_subject_name_strategy,
     refuse_rules,
+    refuse_unknown,
 )
 
 T_co = TypeVar("T_co", covariant=True)
@@ -167,21 +170,12 @@ class AvroDeserializer(SubjectMixin, BaseDeserializer):
         if conf is not None:
             conf_copy.update(conf)
         self._use_latest_version = pop_bool(conf_copy, "use.latest.version")
-        self._use_latest_with_metadata = conf_copy.pop("use.latest.with.metadata")
-        if self._use_latest_with_metadata is not None and not isinstance(
-            self._use_latest_with_metadata, dict
-        ):
-            raise ValueError("use.latest.with.metadata must be a dict value")
-        self.configure_subject_name_strategy(
-            subject_name_strategy_type=conf_copy.pop("subject.name.strategy.type"),
-            subject_name_strategy_conf=conf_copy.pop("subject.name.strategy.conf"),
-            subject_name_strategy=conf_copy.pop("subject.name.strategy"),
-        )
+        self._use_latest_with_metadata = pop_latest_with_metadata(conf_copy)
+        self.configure_subject_name_strategy(**pop_subject_name_strategy(conf_copy))
         self._schema_id_deserializer = conf_copy.pop("schema.id.deserializer")
         if not callable(self._schema_id_deserializer):
             raise ValueError("schema.id.deserializer must be callable")
-        if conf_copy:
-            raise ValueError("Unrecognized properties: {}".format(", ".join(conf_copy.keys())))
+        refuse_unknown(conf_copy)
 
         if from_dict is not None and not callable(from_dict):
             raise ValueError(

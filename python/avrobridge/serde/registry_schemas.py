@@ -143,6 +143,29 @@ def pop_bool(conf: dict[str, Any], key: str) -> bool:
     return value
 
 
+def pop_latest_with_metadata(conf: dict[str, Any]) -> dict[str, Any] | None:
+    value = conf.pop("use.latest.with.metadata")
+    if value is not None and not isinstance(value, dict):
+        raise ValueError("use.latest.with.metadata must be a dict value")
+    return value
+
+
+def pop_subject_name_strategy(conf: dict[str, Any]) -> dict[str, Any]:
+    """The ``subject.name.strategy*`` properties, as ``configure_subject_name_strategy``'s
+    arguments."""
+    return {
+        "subject_name_strategy_type": conf.pop("subject.name.strategy.type"),
+        "subject_name_strategy_conf": conf.pop("subject.name.strategy.conf"),
+        "subject_name_strategy": conf.pop("subject.name.strategy"),
+    }
+
+
+def refuse_unknown(conf: dict[str, Any]) -> None:
+    """What is left of a configuration once every known property was taken: an error."""
+    if conf:
+        raise ValueError("Unrecognized properties: {}".format(", ".join(conf.keys())))
+
+
 def pop_validation_rules(conf: dict[str, Any]) -> None:
     execution = conf.pop("validation.rules.execution", "DISABLED")
     conf.pop("validation.rules.fail.fast", None)

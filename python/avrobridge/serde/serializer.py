@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import struct
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -24,6 +23,7 @@ from confluent_kafka.serialization import (
     SerializationContext,
 )
 
+from .. import framing
 from .._backend import Schema
 from .._backend import encode as _encode
 from ..errors import (
@@ -44,8 +44,11 @@ from .registry_schemas import (
     loads_schema,
     parse_schema,
     pop_bool,
+    pop_latest_with_metadata,
+    pop_subject_name_strategy,
     pop_validation_rules,
     refuse_rules,
+    refuse_unknown,
     subject_record_name,
 )
 
@@ -168,24 +171,15 @@ class AvroSerializer(SubjectMixin, BaseSerializer):
         self._use_latest_version = pop_bool(conf_copy, "use.latest.version")
         if self._use_latest_version and self._auto_register:
             raise ValueError("cannot enable both use.latest.version and auto.register.schemas")
-        self._use_latest_with_metadata = conf_copy.pop("use.latest.with.metadata")
-        if self._use_latest_with_metadata is not None and not isinstance(
-            self._use_latest_with_metadata, dict
-        ):
-            raise ValueError("use.latest.with.metadata must be a dict value")
-        self.configure_subject_name_strategy(
-            subject_name_strategy_type=conf_copy.pop("subject.name.strategy.type"),
-            subject_name_strategy_conf=conf_copy.pop("subject.name.strategy.conf"),
-            subject_name_strategy=conf_copy.pop("subject.name.strategy"),
-        )
+        self._use_latest_with_metadata = pop_latest_with_metadata(conf_copy)
+        self.configure_subject_name_strategy(**pop_subject_name_strategy(conf_copy))
         self._schema_id_serializer = conf_copy.pop("schema.id.serializer")
         if not callable(self._schema_id_serializer):
             raise ValueError("schema.id.serializer must be callable")
         self._strict = pop_bool(conf_copy, "validate.strict")
         self._strict_allow_default = pop_bool(conf_copy, "validate.strict.allow.default")
         pop_validation_rules(conf_copy)
-        if conf_copy:
-            raise ValueError("Unrecognized properties: {}".format(", ".join(conf_copy.keys())))
+        refuse_unknown(conf_copy)
 
         self._schema = schema
         self._writer: Schema | None = None
@@ -321,7 +315,7 @@ class AvroSerializer(SubjectMixin, BaseSerializer):
         if self._schema_id_serializer is prefix_schema_id_serializer:
             if registered.schema_id is None:
                 raise RegistryFailure("the registry gave the schema no id")
-            prefix = struct.pack(">bI", 0, registered.schema_id)
+            prefix = framing.prefix(registered.schema_id)
         return _WritePlan(writer, schema_id, encode, prefix)
 
     def _fastavro_encoder(self, schema: RegistrySchema) -> Callable[[Any], bytes]:
