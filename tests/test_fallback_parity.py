@@ -1513,7 +1513,7 @@ def test_encode_many_contract() -> None:
     result = same(lambda m: _batch_failure(lambda: m.encode_many('"int"', items)))
     assert result[1][:3] == ("EncodeError", 1, 2)
     for m in (native, fallback):
-        with pytest.raises(EncodeError, match="^item 2: cannot encode"):
+        with pytest.raises(EncodeError, match=r"^item 2: cannot encode"):
             m.encode_many('"int"', items)
     same(lambda m: m.encode_many('"int"', iter([1, 2, 3])))
     same(lambda m: m.encode_many('"string"', "abc"))
@@ -1526,7 +1526,7 @@ def test_decode_many_contract() -> None:
     result = same(lambda m: _batch_failure(lambda: m.decode_many('"int"', items)))
     assert result[1][:3] == ("DecodeError", 1, 1)
     for m in (native, fallback):
-        with pytest.raises(DecodeError, match="^item 1: cannot decode at byte 0"):
+        with pytest.raises(DecodeError, match=r"^item 1: cannot decode at byte 0"):
             m.decode_many('"int"', items)
     same(lambda m: m.decode_many('"int"', (b for b in [b"\x02", b"\x04"])))
     same(lambda m: m.decode_many('"int"', [b"\x02", bytearray(b"\x04")]))
