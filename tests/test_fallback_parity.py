@@ -1510,8 +1510,8 @@ class _Batch(tuple[Any, ...]):
 
 def test_encode_many_contract() -> None:
     items = [1, 2, "x", 3, None, 2**40]
-    result = same(lambda m: _batch_failure(lambda: m.encode_many('"int"', items)))
-    assert result[1][:3] == ("EncodeError", 1, 2)
+    same(lambda m: _batch_failure(lambda: m.encode_many('"int"', items)))
+    assert _batch_failure(lambda: native.encode_many('"int"', items))[:3] == ("EncodeError", 1, 2)
     for m in (native, fallback):
         with pytest.raises(EncodeError, match=r"^item 2: cannot encode"):
             m.encode_many('"int"', items)
@@ -1523,8 +1523,8 @@ def test_encode_many_contract() -> None:
 
 def test_decode_many_contract() -> None:
     items = [b"\x02", b"", b"\x04", b"\x02\x00"]
-    result = same(lambda m: _batch_failure(lambda: m.decode_many('"int"', items)))
-    assert result[1][:3] == ("DecodeError", 1, 1)
+    same(lambda m: _batch_failure(lambda: m.decode_many('"int"', items)))
+    assert _batch_failure(lambda: native.decode_many('"int"', items))[:3] == ("DecodeError", 1, 1)
     for m in (native, fallback):
         with pytest.raises(DecodeError, match=r"^item 1: cannot decode at byte 0"):
             m.decode_many('"int"', items)
