@@ -5,6 +5,7 @@ unions, and valid input must not be walked at all."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
 from types import ModuleType
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from avrobridge.errors import DecodeError
+from avrobridge.errors import DecodeError, EncodeError
 
 native: ModuleType = importlib.import_module("avrobridge._native")
 fallback: ModuleType = importlib.import_module("avrobridge._fallback")
@@ -168,3 +169,84 @@ def test_a_block_byte_size_is_read_but_not_used(backend: ModuleType) -> None:
         assert backend.decode(schema, _zz(-1) + _zz(size) + _zz(1) + _zz(0)) == {"a": [1]}
     with pytest.raises(DecodeError):  # the size must still be a varint
         backend.decode(schema, _zz(-1) + b"\x80")
+
+
+# --- encoding -------------------------------------------------------------------------
+
+codec: ModuleType = importlib.import_module("avrobridge._fallback.codec")
+fastwrite: ModuleType = importlib.import_module("avrobridge._fallback.fastwrite")
+
+VALUE = {
+    "flag": True,
+    "n": 7,
+    "big": -3,
+    "kind": "C",
+    "maybe": "x",
+    "at": datetime.time(0, 0, 1),
+    "us": datetime.time(0, 0, 0, 5),
+    "flags": [False, True],
+    "counts": {"k": 2},
+}
+
+# What fastavro's writer alone would write without a word, and the Rust encoder refuses.
+BAD_VALUES = {
+    "bool as int": {"n": True},
+    "float as int": {"n": 1.5},
+    "int beyond 32 bits": {"n": 2**31},
+    "long beyond 64 bits": {"big": 2**63},
+    "truthy value as boolean": {"flag": "yes"},
+    "int as boolean": {"flag": 1},
+    "str as array": {"flags": "ab"},
+    "set as array": {"flags": {True}},
+    "list as map": {"counts": [("k", 1)]},
+    "non-str enum": {"kind": 2},
+    "unknown symbol": {"kind": "Z"},
+    "bool in a map of ints": {"counts": {"k": False}},
+    "float in a union without one": {"maybe": 2.5},
+    "naive time as int": {"at": 1000},
+}
+
+
+def _encoded(module: ModuleType, value: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        return ("ok", module.encode(module.Schema(RECORD), value))
+    except EncodeError as e:
+        return (type(e).__name__, e.path)
+
+
+def test_the_fast_writer_serves_the_record_and_writes_the_native_bytes() -> None:
+    writer = fastwrite.strict_writer(schema_model.parse_schema_text(RECORD, True, []))
+    assert writer is not None
+    assert writer.write(VALUE) == native.encode(native.Schema(RECORD), VALUE)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_bad_values_fail_as_on_the_native_backend(case: str) -> None:
+    value = {**VALUE, **BAD_VALUES[case]}
+    expected = _encoded(native, value)
+    assert _encoded(fallback, value) == expected
+    assert expected[0] in ("EncodeError", "ok"), expected
+    if case != "naive time as int":
+        assert expected[0] == "EncodeError"
+
+
+def test_valid_values_are_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked: list[Any] = []
+    real = codec.prepare
+
+    def counting(node: Any, obj: Any, depth: int) -> Any:
+        if depth == 0:
+            walked.append(obj)
+        return real(node, obj, depth)
+
+    monkeypatch.setattr(codec, "prepare", counting)
+    schema = fallback.Schema(RECORD)
+    expected = native.encode(native.Schema(RECORD), VALUE)
+    assert fallback.encode_many(schema, [VALUE] * 3) == [expected] * 3
+    assert walked == []
+    # A missing field with a default is filled in by the walk, as the Rust encoder does.
+    defaulted = fallback.Schema(
+        '{"type":"record","name":"D","fields":[{"name":"a","type":["long","null"],"default":5}]}'
+    )
+    assert fallback.encode(defaulted, {}) == native.encode(native.Schema(defaulted.text), {})
+    assert walked == [{}]

@@ -6,8 +6,9 @@ walked by ``wirecheck`` for the exact error, offset and path.
 fastavro alone accepts: a boolean byte other than 0 or 1 (read as True), an int beyond 32
 bits, a time of day outside 00:00-24:00 (wrapped around), a negative union or enum index
 (Python's list indexing counts from the end), varints longer than 10 bytes, trailing bytes,
-and any count of items that take no bytes. So booleans are read as a one-byte fixed, ints and
-times of day through range checks (as our own logical types), union branches and enum
+and any count of items that take no bytes. So booleans are read as a one-byte fixed, ints
+(when the input holds four high-bit bytes in a row, the shortest an out-of-range int needs)
+and times of day through range checks (as our own logical types), union branches and enum
 symbols sit in lists that refuse negative indices, the input must be consumed exactly, and
 input holding a run of nine bytes with the high bit set not followed by 0 or 1 (where an
 over-long varint would have to be) is walked as well. Schemas whose data may nest without
@@ -51,6 +52,8 @@ _I32_MAX: Final = (1 << 31) - 1
 # run is far faster than a regex class.
 _HIGH_BITS: Final = bytes(b >> 7 for b in range(256))
 _LONG_RUN: Final = b"\x01" * 9
+# Four: the shortest run a varint needs to hold an int beyond 32 bits.
+_INT_RUN: Final = b"\x01" * 4
 
 
 class Refused(Exception):
@@ -136,11 +139,10 @@ def _safe(parsed: ParsedSchema) -> bool:
     return not any(node.op == ARRAY and node.min_size == 0 for node in walk_nodes(parsed.root))
 
 
-def _long_runs_are_varints(data: bytes) -> bool:
+def _long_runs_are_varints(data: bytes, high: bytes) -> bool:
     """Whether every run of nine high-bit bytes is followed by 0 or 1: the only 10-byte
     varint that fits 64 bits (a longer run is never one). Runs inside strings, bytes and
     doubles make this doubt valid input too; the walk then decides."""
-    high = data.translate(_HIGH_BITS)
     at = high.find(_LONG_RUN)
     while at >= 0:
         after = at + 9
@@ -154,22 +156,27 @@ class StrictReader:
     """Reads one datum with fastavro, or raises ``Refused`` (or fastavro's own error, or
     the walk's ``WireError``)."""
 
-    __slots__ = ("_root", "_schema")
+    __slots__ = ("_lean", "_root", "_schema")
 
-    def __init__(self, schema: Any, root: Node) -> None:
+    def __init__(self, schema: Any, lean: Any, root: Node) -> None:
         self._schema = schema
+        # Without the int range check: for input with no run of four high-bit bytes, where
+        # every varint has at most 4 bytes (28 bits) and so every int is in range.
+        self._lean = lean
         self._root = root
 
     def read(self, data: bytes) -> Any:
+        if data.isascii():
+            schema = self._lean
+            high = None
+        else:
+            high = data.translate(_HIGH_BITS)
+            schema = self._schema if _INT_RUN in high else self._lean
         buffer = io.BytesIO(data)
-        value = fastavro.schemaless_reader(buffer, self._schema, None)
+        value = fastavro.schemaless_reader(buffer, schema, None)
         if buffer.tell() != len(data):
             raise Refused
-        if (
-            not data.isascii()
-            and _LONG_RUN in data.translate(_HIGH_BITS)
-            and not _long_runs_are_varints(data)
-        ):
+        if high is not None and _LONG_RUN in high and not _long_runs_are_varints(data, high):
             wirecheck.check(self._root, data)  # the walk decides; the value stands if it passes
         return value
 
@@ -188,6 +195,14 @@ def strict_reader(parsed: ParsedSchema) -> StrictReader | None:
     """The fastavro-first reader of a schema, or None when its data must be walked first."""
     if not _safe(parsed):
         return None
+    full = _strict_schema(parsed, check_ints=True)
+    lean = _strict_schema(parsed, check_ints=False)
+    if full is None or lean is None:
+        return None  # fastavro would parse it again on every read, undoing the swaps
+    return StrictReader(full, lean, parsed.root)
+
+
+def _strict_schema(parsed: ParsedSchema, *, check_ints: bool) -> Any:
     boolean_defined = False
 
     def checked(node: Node, in_union: bool, json: Any) -> Any:
@@ -198,13 +213,12 @@ def strict_reader(parsed: ParsedSchema) -> StrictReader | None:
             boolean_defined = True
             return {"type": "fixed", "name": _BOOLEAN_FIXED, "size": 1, "logicalType": _BOOLEAN}
         logical = _CHECKED.get(node.op)
-        if logical is None:
+        if logical is None or (node.op == INT and not check_ints):
             return json
         base = fastavro_logical(node.op)
         return {"type": base[0] if base else node.kind, "logicalType": logical}
 
-    text = fastavro_schema(parsed.root, logical=True, finish=checked)
-    schema = fastavro.parse_schema(text)
+    schema = fastavro.parse_schema(fastavro_schema(parsed.root, logical=True, finish=checked))
     if not (isinstance(schema, dict) and schema.get("__fastavro_parsed")):
-        return None  # fastavro would parse it again on every read, undoing the swaps
-    return StrictReader(_walk_fastavro(schema, set()), parsed.root)
+        return None
+    return _walk_fastavro(schema, set())
