@@ -5,16 +5,8 @@
 
 use crate::error::{Error, Result};
 
-/// Deepest nesting of records, arrays and maps a datum may have: recursive schemas would
-/// otherwise let a small input exhaust the stack.
-pub const MAX_DEPTH: usize = 512;
-
-/// Collections whose items take no bytes (null, empty records, fixed of size 0) cannot be
-/// bounded by the input length: five bytes can declare 2^60 of them. So one call that reads
-/// data (a decode, a whole batch) may read at most this many such items in total, unless the
-/// caller raises it (`max_zero_byte_items`). Everything else a datum builds takes at least a
-/// byte of input, so n input bytes build at most a small multiple of n values plus this.
-pub const DEFAULT_MAX_ZERO_BYTE_ITEMS: usize = 1 << 18;
+/// The nesting limit of data and the default budget of zero-byte items (see `rules`).
+pub use crate::rules::{DEFAULT_MAX_ZERO_BYTE_ITEMS, MAX_DEPTH};
 
 /// How many zero-byte items a call may still read; carried from datum to datum of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,10 +7,8 @@
 use serde_json::Value;
 
 use super::{Node, NodeId, Schema};
+use crate::rules::MAX_DEFAULT_DEPTH;
 use crate::wire;
-
-/// Bounds the work on pathological (recursive) defaults.
-const MAX_DEFAULT_DEPTH: usize = 128;
 
 pub fn validate_default(schema: &Schema, node: NodeId, value: &Value) -> Result<(), String> {
     encode_default_inner(schema, node, value, &mut None, 0)

@@ -10,13 +10,7 @@ use super::default::validate_default;
 use super::logical_types::apply_logical;
 use super::{Node, NodeId, ParseOptions, Schema};
 use crate::error::{Error, Result};
-
-pub(super) const PRIMITIVES: [&str; 8] = [
-    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
-];
-
-/// Deeper JSON nesting than this is refused rather than risking the stack.
-const MAX_SCHEMA_DEPTH: usize = 256;
+use crate::rules::MAX_SCHEMA_DEPTH;
 
 pub(super) fn parse(value: &Value, options: ParseOptions, references: &[Value]) -> Result<Schema> {
     let mut parser = Parser {

@@ -5,12 +5,11 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::logical_types::{decimal_params, logical_annotation, max_fixed_decimal_digits};
-use super::parse::{
-    PRIMITIVES, Parser, PendingDefault, describe, is_valid_name, is_valid_namespace,
-};
-use super::{Enum, Field, Fixed, Logical, Name, Node, NodeId, Order, Record};
+use super::logical_types::logical_for;
+use super::parse::{Parser, PendingDefault, describe, is_valid_name, is_valid_namespace};
+use super::{Enum, Field, Fixed, Kind, Name, Node, NodeId, Order, Record};
 use crate::error::{Error, Result};
+use crate::rules::PRIMITIVE_TYPES;
 
 impl Parser {
     /// Works out the full name of a named type from `name` and `namespace`, checks it, and
@@ -62,7 +61,7 @@ impl Parser {
                 ));
             }
         }
-        if PRIMITIVES.contains(&short.as_str()) {
+        if PRIMITIVE_TYPES.contains(&short.as_str()) {
             return Err(Error::schema(
                 format!("'{short}' is a primitive type and cannot be redefined"),
                 format!("{path}/name"),
@@ -362,14 +361,7 @@ impl Parser {
                 ));
             }
         };
-        let logical = match logical_annotation(obj) {
-            Some("decimal") => decimal_params(obj)
-                .filter(|(p, _)| u64::from(*p) <= max_fixed_decimal_digits(size))
-                .map(|(precision, scale)| Logical::Decimal { precision, scale }),
-            Some("uuid") if size == 16 => Some(Logical::Uuid),
-            Some("duration") if size == 12 => Some(Logical::Duration),
-            _ => None,
-        };
+        let logical = logical_for(obj, Kind::Fixed, Some(size));
         let fullname = name.fullname.clone();
         let id = self.push(Node::Fixed(Fixed {
             name,
