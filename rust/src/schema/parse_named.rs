@@ -313,15 +313,22 @@ impl Parser {
                 ));
             }
         };
-        let fullname = name.fullname.clone();
-        let id = self.push(Node::Enum(Enum {
+        Ok(self.push_named(Node::Enum(Enum {
             name,
             aliases,
             symbols,
             default,
-        }));
-        self.names.insert(fullname, id);
-        Ok(id)
+        })))
+    }
+
+    /// Adds an enum or fixed, defined in one go, and makes its name known.
+    fn push_named(&mut self, node: Node) -> NodeId {
+        let fullname = node.name().map(|n| n.fullname.clone());
+        let id = self.push(node);
+        if let Some(fullname) = fullname {
+            self.names.insert(fullname, id);
+        }
+        id
     }
 
     pub(super) fn parse_fixed(
@@ -332,20 +339,15 @@ impl Parser {
     ) -> Result<NodeId> {
         let name = self.define_name(obj, ns, path)?;
         let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
-        let size = match obj.get("size") {
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(s) if s <= u64::from(u32::MAX) => s as usize,
-                _ => {
-                    return Err(Error::schema(
-                        format!(
-                            "fixed '{}' needs a non-negative integer 'size'",
-                            name.fullname
-                        ),
-                        format!("{path}/size"),
-                    ));
-                }
-            },
-            Some(_) => {
+        let Some(size) = obj.get("size") else {
+            return Err(Error::schema(
+                format!("fixed '{}' has no 'size'", name.fullname),
+                path.to_string(),
+            ));
+        };
+        let size = match size.as_u64() {
+            Some(s) if s <= u64::from(u32::MAX) => s as usize,
+            _ => {
                 return Err(Error::schema(
                     format!(
                         "fixed '{}' needs a non-negative integer 'size'",
@@ -354,22 +356,13 @@ impl Parser {
                     format!("{path}/size"),
                 ));
             }
-            None => {
-                return Err(Error::schema(
-                    format!("fixed '{}' has no 'size'", name.fullname),
-                    path.to_string(),
-                ));
-            }
         };
         let logical = logical_for(obj, Kind::Fixed, Some(size));
-        let fullname = name.fullname.clone();
-        let id = self.push(Node::Fixed(Fixed {
+        Ok(self.push_named(Node::Fixed(Fixed {
             name,
             aliases,
             size,
             logical,
-        }));
-        self.names.insert(fullname, id);
-        Ok(id)
+        })))
     }
 }
