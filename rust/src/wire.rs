@@ -171,19 +171,20 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
+    fn read_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut arr = [0u8; N];
+        arr.copy_from_slice(self.read_fixed(N)?);
+        Ok(arr)
+    }
+
+    #[inline]
     pub fn read_float(&mut self) -> Result<f32> {
-        let b = self.read_fixed(4)?;
-        let mut arr = [0u8; 4];
-        arr.copy_from_slice(b);
-        Ok(f32::from_le_bytes(arr))
+        Ok(f32::from_le_bytes(self.read_array()?))
     }
 
     #[inline]
     pub fn read_double(&mut self) -> Result<f64> {
-        let b = self.read_fixed(8)?;
-        let mut arr = [0u8; 8];
-        arr.copy_from_slice(b);
-        Ok(f64::from_le_bytes(arr))
+        Ok(f64::from_le_bytes(self.read_array()?))
     }
 
     /// A length prefix followed by that many bytes (bytes and string).

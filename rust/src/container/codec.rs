@@ -218,12 +218,17 @@ mod tests {
             .collect()
     }
 
+    fn packed(codec: Codec, data: &[u8]) -> Vec<u8> {
+        let mut packed = Vec::new();
+        assert!(compress(codec, None, data, &mut packed).is_ok());
+        packed
+    }
+
     #[test]
     fn every_codec_roundtrips() {
         let data = sample();
         for codec in Codec::ALL {
-            let mut packed = Vec::new();
-            assert!(compress(codec, None, &data, &mut packed).is_ok());
+            let packed = packed(codec, &data);
             let mut back = Vec::new();
             assert!(
                 decompress(codec, &packed, &mut back, data.len()).is_ok(),
@@ -237,8 +242,7 @@ mod tests {
     fn one_byte_over_the_limit_is_refused() {
         let data = sample();
         for codec in Codec::ALL {
-            let mut packed = Vec::new();
-            assert!(compress(codec, None, &data, &mut packed).is_ok());
+            let packed = packed(codec, &data);
             let mut back = Vec::new();
             let result = decompress(codec, &packed, &mut back, data.len() - 1);
             assert!(

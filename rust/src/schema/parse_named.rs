@@ -84,6 +84,18 @@ impl Parser {
         })
     }
 
+    /// The full name (checked and reserved) and the aliases of a named type.
+    fn name_and_aliases(
+        &mut self,
+        obj: &Map<String, Value>,
+        ns: Option<&str>,
+        path: &str,
+    ) -> Result<(Name, Vec<String>)> {
+        let name = self.define_name(obj, ns, path)?;
+        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        Ok((name, aliases))
+    }
+
     pub(super) fn parse_aliases(
         &self,
         obj: &Map<String, Value>,
@@ -132,8 +144,7 @@ impl Parser {
         path: &mut String,
         is_error: bool,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
         // Reserve the id first so fields can refer to the record recursively. The placeholder
         // is already a record of this name: a union holding the record itself
         // (`["null", "Self"]`) must see a named record, not some other type.
@@ -173,18 +184,7 @@ impl Parser {
                 }
                 None => return Err(Error::schema("field has no 'name'", field_path)),
             };
-            if !is_valid_name(&fname) {
-                return Err(Error::schema(
-                    format!("invalid field name '{fname}'"),
-                    format!("{field_path}/name"),
-                ));
-            }
-            if !seen.insert(fname.clone()) {
-                return Err(Error::schema(
-                    format!("record '{}' has two fields named '{fname}'", name.fullname),
-                    format!("{field_path}/name"),
-                ));
-            }
+            Member::Field.check(&mut seen, &fname, &name, || format!("{field_path}/name"))?;
             let type_value = f.get("type").ok_or_else(|| {
                 Error::schema(format!("field '{fname}' has no 'type'"), field_path.clone())
             })?;
@@ -261,8 +261,7 @@ impl Parser {
         ns: Option<&str>,
         path: &str,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
         let Some(Value::Array(items)) = obj.get("symbols") else {
             return Err(Error::schema(
                 format!("enum '{}' needs a 'symbols' array", name.fullname),
@@ -278,18 +277,7 @@ impl Parser {
                     format!("{path}/symbols/{i}"),
                 ));
             };
-            if !is_valid_name(sym) {
-                return Err(Error::schema(
-                    format!("invalid enum symbol '{sym}'"),
-                    format!("{path}/symbols/{i}"),
-                ));
-            }
-            if !seen.insert(sym.as_str()) {
-                return Err(Error::schema(
-                    format!("enum '{}' has the symbol '{sym}' twice", name.fullname),
-                    format!("{path}/symbols/{i}"),
-                ));
-            }
+            Member::Symbol.check(&mut seen, sym, &name, || format!("{path}/symbols/{i}"))?;
             symbols.push(sym.clone());
         }
         let default = match obj.get("default") {
@@ -337,8 +325,7 @@ impl Parser {
         ns: Option<&str>,
         path: &str,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
         let Some(size) = obj.get("size") else {
             return Err(Error::schema(
                 format!("fixed '{}' has no 'size'", name.fullname),
@@ -364,5 +351,39 @@ impl Parser {
             size,
             logical,
         })))
+    }
+}
+
+/// What a record or enum names, each with a name of its own: fields and symbols.
+#[derive(Clone, Copy)]
+enum Member {
+    Field,
+    Symbol,
+}
+
+impl Member {
+    /// `member` must be a valid name, and the first of its spelling in `owner` (`seen`).
+    fn check(
+        self,
+        seen: &mut HashSet<String>,
+        member: &str,
+        owner: &Name,
+        at: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let owner = &owner.fullname;
+        let message = if !is_valid_name(member) {
+            match self {
+                Member::Field => format!("invalid field name '{member}'"),
+                Member::Symbol => format!("invalid enum symbol '{member}'"),
+            }
+        } else if !seen.insert(member.to_string()) {
+            match self {
+                Member::Field => format!("record '{owner}' has two fields named '{member}'"),
+                Member::Symbol => format!("enum '{owner}' has the symbol '{member}' twice"),
+            }
+        } else {
+            return Ok(());
+        };
+        Err(Error::schema(message, at()))
     }
 }
