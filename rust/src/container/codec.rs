@@ -224,22 +224,10 @@ mod tests {
         packed
     }
 
+    /// Each codec gives the data back within a limit of its size, and refuses it (without
+    /// growing far past the limit) one byte under.
     #[test]
-    fn every_codec_roundtrips() {
-        let data = sample();
-        for codec in Codec::ALL {
-            let packed = packed(codec, &data);
-            let mut back = Vec::new();
-            assert!(
-                decompress(codec, &packed, &mut back, data.len()).is_ok(),
-                "{codec:?}"
-            );
-            assert_eq!(back, data, "{codec:?}");
-        }
-    }
-
-    #[test]
-    fn one_byte_over_the_limit_is_refused() {
+    fn every_codec_roundtrips_within_the_limit_only() {
         let data = sample();
         for codec in Codec::ALL {
             let packed = packed(codec, &data);
@@ -250,6 +238,9 @@ mod tests {
                 "{codec:?}"
             );
             assert!(back.capacity() <= data.len() + 64 * 1024, "{codec:?}");
+            let result = decompress(codec, &packed, &mut back, data.len());
+            assert!(result.is_ok(), "{codec:?}");
+            assert_eq!(back, data, "{codec:?}");
         }
     }
 
