@@ -1,13 +1,75 @@
-"""Small rules of the Avro schema language that several Python modules apply exactly as the
-Rust parser does (rust/src/schema): when a decimal annotation is valid, how many digits a
-fixed can hold, and which JSON strings stand for bytes. The fastavro backend, codegen and
-datagen all take them from here, so a schema means the same thing to each."""
+"""The rules of the Avro schema language and the limits avrobridge enforces, as the Rust core
+applies them. The tables (primitive and logical types, promotions, depth and size limits) are
+``data/avro_rules.json``, which the Rust build turns into the consts of rust/src/rules.rs; the
+small rules beside them (when a decimal annotation is valid, how many digits a fixed can hold,
+which JSON strings stand for bytes) follow rust/src/schema. The schema model, the fastavro
+backend, codegen and datagen all take them from here, so a schema means the same thing to each."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any, Final
+
+_RULES: Final[dict[str, Any]] = json.loads(
+    files("avrobridge.data").joinpath("avro_rules.json").read_text(encoding="utf-8")
+)
+
+
+def _limit(name: str) -> int:
+    value = _RULES["limits"][name]["value"]
+    if not isinstance(value, int):
+        raise TypeError(f"avro_rules.json: limits.{name} is not an integer")
+    return value
+
+
+#: The names of the primitive types.
+PRIMITIVE_TYPES: Final[tuple[str, ...]] = tuple(_RULES["primitive_types"])
+#: Each logical type with the types it may annotate.
+LOGICAL_TYPES: Final[Mapping[str, frozenset[str]]] = {
+    name: frozenset(bases) for name, bases in _RULES["logical_types"].items()
+}
+#: The logical types that annotate a fixed of one size only, with that size.
+FIXED_LOGICAL_SIZES: Final[Mapping[str, int]] = dict(_RULES["fixed_logical_sizes"])
+#: The specification's promotions, (writer type, reader type).
+PROMOTIONS: Final[frozenset[tuple[str, str]]] = frozenset(
+    (writer, reader) for writer, readers in _RULES["promotions"].items() for reader in readers
+)
+
+# The limits; what each is for is said beside it in avro_rules.json.
+MAX_DEPTH: Final = _limit("max_depth")
+DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = _limit("default_max_zero_byte_items")
+MAX_SCHEMA_DEPTH: Final = _limit("max_schema_depth")
+JSON_MAX_NESTING: Final = _limit("json_max_nesting")
+MAX_DEFAULT_DEPTH: Final = _limit("max_default_depth")
+PLAN_CACHE_LIMIT: Final = _limit("plan_cache_limit")
+SYNC_SIZE: Final = _limit("sync_size")
+MAX_METADATA_ENTRIES: Final = _limit("max_metadata_entries")
+DEFAULT_MAX_BLOCK_BYTES: Final = _limit("default_max_block_bytes")
+DEFAULT_BLOCK_SIZE: Final = _limit("default_block_size")
+STREAM_CHUNK: Final = _limit("stream_chunk")
+
+
+def logical_type(obj: Mapping[str, Any], base: str, fixed_size: int | None = None) -> str | None:
+    """The logical type ``obj``'s annotation gives a ``base`` type (of ``fixed_size`` bytes
+    for a fixed), or None when it is unknown or invalid there (decimal parameters included):
+    the plain type stays, as the specification requires (Rust ``logical_for``)."""
+    name = obj.get("logicalType")
+    if not isinstance(name, str) or base not in LOGICAL_TYPES.get(name, ()):
+        return None
+    required = FIXED_LOGICAL_SIZES.get(name)
+    if fixed_size is not None and required is not None and fixed_size != required:
+        return None
+    if name == "decimal":
+        params = decimal_params(obj)
+        if params is None:
+            return None
+        if fixed_size is not None and params[0] > max_fixed_decimal_digits(fixed_size):
+            return None
+    return name
+
 
 # f64 LOG10_2, as Rust's `std::f64::consts::LOG10_2`.
 _LOG10_2: Final = 0.301029995663981195213738894724493027

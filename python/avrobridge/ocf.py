@@ -32,6 +32,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
+# The default block size a writer closes blocks at (Apache Avro Java's), and the largest
+# decompressed block (and header) a reader accepts by default.
+from ._avro_rules import DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCK_BYTES
 from ._backend import impl
 
 __all__ = [
@@ -50,10 +53,6 @@ ContainerWriter = impl.ContainerWriter
 
 #: Every codec avrobridge reads and writes, by its ``avro.codec`` name.
 CODECS: Final = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
-#: Uncompressed bytes at which a writer closes a block (Apache Avro Java's default).
-DEFAULT_BLOCK_SIZE: Final = 64_000
-#: The largest decompressed block (and header) a reader accepts by default.
-DEFAULT_MAX_BLOCK_BYTES: Final = 64 << 20
 
 
 def read_records(source: Any, reader_schema: Any = None, **options: Any) -> list[Any]:

@@ -10,6 +10,7 @@ pub mod framing;
 pub mod logical;
 pub mod matching;
 pub mod resolve;
+pub mod rules;
 pub mod schema;
 pub mod transcode;
 pub mod wire;

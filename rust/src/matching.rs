@@ -120,3 +120,20 @@ pub fn select_branch(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::promotion;
+    use crate::rules;
+    use crate::schema::Kind;
+
+    #[test]
+    fn promotions_are_the_rule_table() {
+        for w in Kind::ALL {
+            for r in Kind::ALL {
+                let table = rules::promotes(w.name(), r.name());
+                assert_eq!(promotion(w, r).is_some(), table, "{w:?} -> {r:?}");
+            }
+        }
+    }
+}

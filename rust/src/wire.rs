@@ -5,16 +5,8 @@
 
 use crate::error::{Error, Result};
 
-/// Deepest nesting of records, arrays and maps a datum may have: recursive schemas would
-/// otherwise let a small input exhaust the stack.
-pub const MAX_DEPTH: usize = 512;
-
-/// Collections whose items take no bytes (null, empty records, fixed of size 0) cannot be
-/// bounded by the input length: five bytes can declare 2^60 of them. So one call that reads
-/// data (a decode, a whole batch) may read at most this many such items in total, unless the
-/// caller raises it (`max_zero_byte_items`). Everything else a datum builds takes at least a
-/// byte of input, so n input bytes build at most a small multiple of n values plus this.
-pub const DEFAULT_MAX_ZERO_BYTE_ITEMS: usize = 1 << 18;
+/// The nesting limit of data and the default budget of zero-byte items (see `rules`).
+pub use crate::rules::{DEFAULT_MAX_ZERO_BYTE_ITEMS, MAX_DEPTH};
 
 /// How many zero-byte items a call may still read; carried from datum to datum of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,19 +171,20 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
+    fn read_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut arr = [0u8; N];
+        arr.copy_from_slice(self.read_fixed(N)?);
+        Ok(arr)
+    }
+
+    #[inline]
     pub fn read_float(&mut self) -> Result<f32> {
-        let b = self.read_fixed(4)?;
-        let mut arr = [0u8; 4];
-        arr.copy_from_slice(b);
-        Ok(f32::from_le_bytes(arr))
+        Ok(f32::from_le_bytes(self.read_array()?))
     }
 
     #[inline]
     pub fn read_double(&mut self) -> Result<f64> {
-        let b = self.read_fixed(8)?;
-        let mut arr = [0u8; 8];
-        arr.copy_from_slice(b);
-        Ok(f64::from_le_bytes(arr))
+        Ok(f64::from_le_bytes(self.read_array()?))
     }
 
     /// A length prefix followed by that many bytes (bytes and string).

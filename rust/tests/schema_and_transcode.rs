@@ -1,17 +1,12 @@
 #![allow(clippy::panic, clippy::indexing_slicing)]
 //! Pure-Rust checks of parsing, canonical form, resolution and transcoding (no Python).
 
-use _native::Schema;
+mod common;
+
 use _native::resolve::build_plan;
 use _native::transcode::Transcoder;
 use _native::wire::write_long;
-
-fn parse(text: &str) -> Schema {
-    match Schema::parse_str(text) {
-        Ok(s) => s,
-        Err(e) => panic!("{text}: {e}"),
-    }
-}
+use common::{parse, plan_for};
 
 #[test]
 fn a_record_holding_itself_in_a_nullable_union_parses() {
@@ -33,10 +28,7 @@ fn a_tree_parses_and_transcodes_to_itself() {
         {"name":"label","type":"string"},
         {"name":"children","type":{"type":"array","items":"Tree"}}]}"#;
     let s = parse(text);
-    let plan = match build_plan(&s, &s) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
+    let plan = plan_for(&s, &s);
     // Tree("a", [Tree("b", [])])
     let mut data = Vec::new();
     write_long(&mut data, 1);
@@ -58,10 +50,7 @@ fn a_tree_parses_and_transcodes_to_itself() {
 fn int_union_promotes_to_long_union() {
     let w = parse(r#"["null","int"]"#);
     let r = parse(r#"["null","long"]"#);
-    let plan = match build_plan(&w, &r) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
+    let plan = plan_for(&w, &r);
     let t = Transcoder {
         plan: &plan,
         writer: &w,
@@ -100,10 +89,7 @@ fn a_recursive_record_gets_added_fields_at_every_level() {
             {"name":"added","type":"long","default":7},
             {"name":"next","type":["null","Node"]}]}"#,
     );
-    let plan = match build_plan(&w, &r) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
+    let plan = plan_for(&w, &r);
     let t = Transcoder {
         plan: &plan,
         writer: &w,

@@ -2,18 +2,12 @@
 //! Which reader union branch a writer type takes (`matching::select_branch`, Apache Avro Java's
 //! `Resolver` order), and the checker's promise: compatible means the transcoder has a plan.
 
-use _native::Schema;
+mod common;
+
 use _native::compat::check;
-use _native::resolve::build_plan;
 use _native::transcode::Transcoder;
 use _native::wire::{ItemBudget, write_long};
-
-fn parse(text: &str) -> Schema {
-    match Schema::parse_str(text) {
-        Ok(s) => s,
-        Err(e) => panic!("{text}: {e}"),
-    }
-}
+use common::{parse, plan_for};
 
 fn transcode(writer: &str, reader: &str, data: &[u8]) -> Vec<u8> {
     let (w, r) = (parse(writer), parse(reader));
@@ -21,10 +15,7 @@ fn transcode(writer: &str, reader: &str, data: &[u8]) -> Vec<u8> {
         check(&r, &w).is_empty(),
         "the checker must find {reader} compatible"
     );
-    let plan = match build_plan(&w, &r) {
-        Ok(p) => p,
-        Err(e) => panic!("compatible, yet no plan: {e}"),
-    };
+    let plan = plan_for(&w, &r);
     match (Transcoder {
         plan: &plan,
         writer: &w,
@@ -86,10 +77,7 @@ fn bytes_stay_bytes_whether_or_not_the_unions_differ() {
 #[test]
 fn a_batch_shares_one_budget_of_zero_byte_items() {
     let s = parse(r#"{"type":"array","items":"null"}"#);
-    let plan = match build_plan(&s, &s) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
+    let plan = plan_for(&s, &s);
     let t = Transcoder {
         plan: &plan,
         writer: &s,

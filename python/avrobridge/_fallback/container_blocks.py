@@ -9,6 +9,9 @@ import io
 import os
 from typing import Any, BinaryIO, Final
 
+from .._avro_rules import DEFAULT_MAX_BLOCK_BYTES, SYNC_SIZE
+from .._avro_rules import MAX_METADATA_ENTRIES as _MAX_METADATA_ENTRIES
+from .._avro_rules import STREAM_CHUNK as _CHUNK
 from ..errors import ConfigError, ContainerIOError
 from . import container_codecs as codecs
 
@@ -24,10 +27,6 @@ __all__ = [
 ]
 
 MAGIC: Final = b"Obj\x01"
-SYNC_SIZE: Final = 16
-DEFAULT_MAX_BLOCK_BYTES: Final = 64 << 20
-_MAX_METADATA_ENTRIES: Final = 4096
-_CHUNK: Final = 1 << 20
 
 
 class Fail(Exception):

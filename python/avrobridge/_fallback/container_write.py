@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, BinaryIO, Final, Literal
 
+from .._avro_rules import DEFAULT_BLOCK_SIZE
 from ..errors import ConfigError, ContainerIOError
 from . import container_codecs as codecs
 from . import transcode, wirecheck
@@ -22,7 +23,6 @@ from .schema_api import Schema, deep_recursion
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "ContainerWriter"]
 
-DEFAULT_BLOCK_SIZE: Final = 64_000
 _RESERVED: Final = "avro."
 
 

@@ -11,25 +11,11 @@ whenever the checker says compatible (see the Rust module for the reasoning).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Final
 
+from .._avro_rules import PROMOTIONS
 from ..schema import Node
 
 __all__ = ["PROMOTIONS", "names_match", "select_branch"]
-
-#: The specification's promotions, (writer type, reader type).
-PROMOTIONS: Final = frozenset(
-    {
-        ("int", "long"),
-        ("int", "float"),
-        ("int", "double"),
-        ("long", "float"),
-        ("long", "double"),
-        ("float", "double"),
-        ("string", "bytes"),
-        ("bytes", "string"),
-    }
-)
 
 
 def names_match(w: Node, r: Node) -> bool:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import operator
 import threading
-from typing import Any, Final, NoReturn
+from typing import Any, NoReturn
 
 from .. import framing
+from .._avro_rules import PLAN_CACHE_LIMIT as _PLAN_CACHE_LIMIT
 from ..errors import FramingError
 from . import compat, resolve, resolve_plan, transcode, wirecheck
 from .exceptions import decode_error
@@ -17,7 +18,6 @@ from .schema_api import Schema, as_schema, deep_recursion, require
 # Plans built for decode(..., reader=...), keyed by the two schemas' identities (the schemas
 # are kept, so an id cannot be reused while its entry lives).
 _PLAN_CACHE: dict[tuple[int, int], tuple[Schema, Schema, resolve_plan.Plan]] = {}
-_PLAN_CACHE_LIMIT: Final = 512
 _plan_lock = threading.Lock()
 
 

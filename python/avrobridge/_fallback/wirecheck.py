@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
+from .._avro_rules import DEFAULT_MAX_ZERO_BYTE_ITEMS, MAX_DEPTH
 from ..schema import (
     ARRAY,
     BOOLEAN,
@@ -49,11 +50,6 @@ __all__ = [
     "check",
 ]
 
-# Deepest nesting of records, arrays and maps a datum may have (wire.rs).
-MAX_DEPTH: Final = 512
-# Items that take no bytes (null, empty records, fixed of size 0) one call may read in total
-# (wire.rs): the input length bounds everything else.
-DEFAULT_MAX_ZERO_BYTE_ITEMS: Final = 1 << 18
 
 _I64_MIN: Final = -(1 << 63)
 _I64_MAX: Final = (1 << 63) - 1

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from .._avro_rules import DEFAULT_BLOCK_SIZE
 from .compare import difference
 from .impls import BASELINE, FILE_IMPLEMENTATIONS, FILE_OPERATIONS, Workload
 from .options import BenchOptions, Progress
 from .results import FileMeasurement
 from .timing import time_batch
 
-#: The block size every writer uses (Apache Avro Java's default sync interval).
-BLOCK_SIZE = 64_000
+#: The block size every writer uses: the default (Apache Avro Java's sync interval).
+BLOCK_SIZE = DEFAULT_BLOCK_SIZE
 
 
 def _backend(key: str) -> ModuleType:

@@ -22,12 +22,14 @@ import json
 import math
 from typing import Any
 
+from .._avro_rules import PRIMITIVE_TYPES
+
 __all__ = ["MAX_DEPTH", "java_double", "json_depth", "render"]
 
 #: Deeper JSON is refused before any recursive code sees it (the Rust parser stops at 128).
 MAX_DEPTH = 120
 
-PRIMITIVES = frozenset(["null", "boolean", "int", "long", "float", "double", "bytes", "string"])
+PRIMITIVES = frozenset(PRIMITIVE_TYPES)
 _NAMED = frozenset(["record", "error", "enum", "fixed"])
 # Apache Avro's reserved attribute sets: everything else is a property, kept in input order.
 _SCHEMA_RESERVED = frozenset(

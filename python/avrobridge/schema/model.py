@@ -7,6 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+# The limits of the schema language, re-exported from the rule tables.
+from .._avro_rules import JSON_MAX_NESTING as JSON_MAX_NESTING
+from .._avro_rules import MAX_DEFAULT_DEPTH as MAX_DEFAULT_DEPTH
+from .._avro_rules import MAX_SCHEMA_DEPTH as MAX_SCHEMA_DEPTH
+from .._avro_rules import PRIMITIVE_TYPES
 from ..errors import SchemaError
 
 # Operation codes: one per way a value is read or written (the Rust `plan::Op`).
@@ -38,7 +43,7 @@ UUID_STRING: Final = 23
 # the codes from DATE on. Nanosecond timestamps, uuid on fixed and duration stay plain.
 LOGICAL_OPS: Final = frozenset(range(DATE, UUID_STRING + 1))
 
-PRIMITIVES: Final = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
+PRIMITIVES: Final = PRIMITIVE_TYPES
 PRIMITIVE_OPS: Final = {
     "null": NULL,
     "boolean": BOOLEAN,
@@ -50,12 +55,6 @@ PRIMITIVE_OPS: Final = {
     "string": STRING,
 }
 
-# Deeper JSON nesting than this is refused rather than risking the stack (parse.rs).
-MAX_SCHEMA_DEPTH: Final = 256
-# serde_json's recursion limit: 128 nested arrays/objects are refused while parsing text.
-JSON_MAX_NESTING: Final = 127
-# default.rs bounds the work on pathological (recursive) defaults.
-MAX_DEFAULT_DEPTH: Final = 128
 # The synthetic name prefix of named types in the schemas given to fastavro.
 FASTAVRO_NAME: Final = "_ab"
 # Our own fastavro logical type for decimals: fastavro rounds to the declared precision,

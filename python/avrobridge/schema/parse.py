@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .._avro_rules import as_u64, decimal_params, max_fixed_decimal_digits
+from .._avro_rules import as_u64, decimal_params, logical_type
 from .canonical import canonical_form
 from .default import DefaultError, default_value
 from .json_text import load_json
 from .model import (
     ARRAY,
-    BYTES,
     DATE,
     DECIMAL_BYTES,
     DECIMAL_FIXED,
@@ -19,10 +18,8 @@ from .model import (
     FASTAVRO_NAME,
     FIXED,
     FLOAT,
-    INT,
     LOCAL_TIMESTAMP_MICROS,
     LOCAL_TIMESTAMP_MILLIS,
-    LONG,
     MAP,
     MAX_SCHEMA_DEPTH,
     NAME_RE,
@@ -30,7 +27,6 @@ from .model import (
     PRIMITIVE_OPS,
     PRIMITIVES,
     RECORD,
-    STRING,
     TIME_MICROS,
     TIME_MILLIS,
     TIMESTAMP_MICROS,
@@ -389,55 +385,38 @@ class _Parser:
         node = self.named("fixed", FIXED, name, obj)
         node.aliases = aliases
         node.size = size
-        lt = obj.get("logicalType")
-        if lt == "decimal":
-            params = decimal_params(obj)
-            if params is not None and params[0] <= max_fixed_decimal_digits(size):
-                node.logical = "decimal"
-                node.op = DECIMAL_FIXED
-                node.precision, node.scale = params
-        elif lt == "uuid" and size == 16:
-            node.logical = "uuid"
-        elif lt == "duration" and size == 12:
-            node.logical = "duration"
+        _apply_logical(node, obj, size)
         self.names[name.fullname] = node
         return node
 
 
-_INT_LOGICAL: Final = {"date": DATE, "time-millis": TIME_MILLIS}
-_LONG_LOGICAL: Final = {
-    "time-micros": TIME_MICROS,
-    "timestamp-millis": TIMESTAMP_MILLIS,
-    "timestamp-micros": TIMESTAMP_MICROS,
-    # Nanosecond timestamps do not fit Python's datetime; they stay integers.
-    "timestamp-nanos": LONG,
-    "local-timestamp-millis": LOCAL_TIMESTAMP_MILLIS,
-    "local-timestamp-micros": LOCAL_TIMESTAMP_MICROS,
-    "local-timestamp-nanos": LONG,
+# The codec's operation for a logical type on each base type; a logical type absent here
+# keeps the base type's (nanosecond timestamps do not fit Python's datetime: they stay
+# integers; a fixed's uuid and duration stay bytes).
+_LOGICAL_OPS: Final = {
+    ("int", "date"): DATE,
+    ("int", "time-millis"): TIME_MILLIS,
+    ("long", "time-micros"): TIME_MICROS,
+    ("long", "timestamp-millis"): TIMESTAMP_MILLIS,
+    ("long", "timestamp-micros"): TIMESTAMP_MICROS,
+    ("long", "local-timestamp-millis"): LOCAL_TIMESTAMP_MILLIS,
+    ("long", "local-timestamp-micros"): LOCAL_TIMESTAMP_MICROS,
+    ("bytes", "decimal"): DECIMAL_BYTES,
+    ("fixed", "decimal"): DECIMAL_FIXED,
+    ("string", "uuid"): UUID_STRING,
 }
 
 
-def _apply_logical(node: Node, obj: dict[str, Any]) -> None:
+def _apply_logical(node: Node, obj: dict[str, Any], fixed_size: int | None = None) -> None:
     """Attaches a valid logical type; an unknown or invalid one leaves the plain type."""
-    lt = obj.get("logicalType")
-    if not isinstance(lt, str):
+    lt = logical_type(obj, node.kind, fixed_size)
+    if lt is None:
         return
-    op = node.op
-    if op == INT and lt in _INT_LOGICAL:
-        node.logical = lt
-        node.op = _INT_LOGICAL[lt]
-    elif op == LONG and lt in _LONG_LOGICAL:
-        node.logical = lt
-        node.op = _LONG_LOGICAL[lt]
-    elif op == BYTES and lt == "decimal":
-        params = decimal_params(obj)
-        if params is not None:
-            node.logical = lt
-            node.op = DECIMAL_BYTES
-            node.precision, node.scale = params
-    elif op == STRING and lt == "uuid":
-        node.logical = lt
-        node.op = UUID_STRING
+    node.logical = lt
+    node.op = _LOGICAL_OPS.get((node.kind, lt), node.op)
+    params = decimal_params(obj) if lt == "decimal" else None
+    if params is not None:  # valid: logical_type checked it
+        node.precision, node.scale = params
 
 
 def _min_size(node: Node, visiting: list[Node]) -> int:

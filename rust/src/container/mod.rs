@@ -25,13 +25,8 @@ use crate::wire::{DEFAULT_MAX_ZERO_BYTE_ITEMS, ItemBudget, Reader};
 
 /// The four bytes every container file starts with.
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
-/// Size of the sync marker written after the header and after every block.
-pub const SYNC_SIZE: usize = 16;
-/// Default of `Limits::max_block_bytes`: 64 MiB, far above what Avro writers produce
-/// (Java flushes a block at 64 kB by default, fastavro at 16 kB).
-pub const DEFAULT_MAX_BLOCK_BYTES: usize = 64 << 20;
-/// Default uncompressed size at which a writer closes a block: Java's default sync interval.
-pub const DEFAULT_BLOCK_SIZE: usize = 64_000;
+/// The sync marker's size, the default `Limits::max_block_bytes` and the default block size.
+pub use crate::rules::{DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCK_BYTES, SYNC_SIZE};
 /// Metadata keys with this prefix are the specification's; users cannot set them.
 pub const RESERVED_PREFIX: &str = "avro.";
 

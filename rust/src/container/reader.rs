@@ -5,10 +5,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use super::codec::{Codec, DecompressError, decompress};
 use super::{ContainerError, Header, Limits, MAGIC, SYNC_SIZE};
-
-/// Most metadata entries a header may have (real files have a handful): each entry costs
-/// memory beyond its bytes, so their number is capped as well as their size.
-const MAX_METADATA_ENTRIES: u64 = 4096;
+use crate::rules::MAX_METADATA_ENTRIES;
 
 /// Where a block is and what it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,7 +261,7 @@ impl<R: Read> BlockReader<R> {
             }
             for _ in 0..count {
                 entries += 1;
-                if entries > MAX_METADATA_ENTRIES {
+                if entries > MAX_METADATA_ENTRIES as u64 {
                     return Err(ContainerError::format(
                         format!("the header has more than {MAX_METADATA_ENTRIES} metadata entries"),
                         at,

@@ -14,9 +14,7 @@ use pyo3::types::{PyBytes, PyString};
 
 use super::errors::{ConfigError, ContainerError as PyContainerError, ContainerIOError};
 use crate::container::{ContainerError, ErrorKind};
-
-/// Reads from a Python file object in chunks of this size (a GIL round trip each).
-const STREAM_CHUNK: usize = 1 << 20;
+use crate::rules::STREAM_CHUNK;
 
 /// Where a file object's method leaves the Python exception it raised, to become the
 /// `__cause__` of the error that reports the failure.

@@ -81,9 +81,7 @@ impl PyContainerWriter {
         guard: &mut Guard<'_>,
         f: impl FnOnce(&mut BlockWriter<Sink>) -> Result<(), ContainerError> + Send,
     ) -> PyResult<()> {
-        let w = guard.as_mut().ok_or_else(|| {
-            ContainerIOError::new_err("I/O operation on a closed ContainerWriter")
-        })?;
+        let w = Self::open(guard)?;
         py.detach(|| f(w)).map_err(|e| self.error(py, e))
     }
 
@@ -101,6 +99,12 @@ impl PyContainerWriter {
         guard
             .as_mut()
             .ok_or_else(|| ContainerIOError::new_err("I/O operation on a closed ContainerWriter"))
+    }
+
+    /// A figure of the open writer.
+    fn count<T>(&self, f: impl FnOnce(&BlockWriter<Sink>) -> T) -> PyResult<T> {
+        let mut g = self.state()?;
+        Ok(f(Self::open(&mut g)?))
     }
 }
 
@@ -209,29 +213,24 @@ impl PyContainerWriter {
     /// Records appended so far (written or pending).
     #[getter]
     fn records(&self) -> PyResult<u64> {
-        let mut g = self.state()?;
-        let w = Self::open(&mut g)?;
-        Ok(w.records_written() + w.pending_records() as u64)
+        self.count(|w| w.records_written() + w.pending_records() as u64)
     }
 
     /// Bytes written to the file so far (header and complete blocks): its size once flushed.
     #[getter]
     fn bytes_written(&self) -> PyResult<u64> {
-        let mut g = self.state()?;
-        Ok(Self::open(&mut g)?.bytes_written())
+        self.count(|w| w.bytes_written())
     }
 
     #[getter]
     fn blocks_written(&self) -> PyResult<u64> {
-        let mut g = self.state()?;
-        Ok(Self::open(&mut g)?.blocks_written())
+        self.count(|w| w.blocks_written())
     }
 
     /// Uncompressed bytes of the records not yet written.
     #[getter]
     fn pending_bytes(&self) -> PyResult<usize> {
-        let mut g = self.state()?;
-        Ok(Self::open(&mut g)?.pending_bytes())
+        self.count(|w| w.pending_bytes())
     }
 
     #[getter]

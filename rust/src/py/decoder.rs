@@ -83,6 +83,20 @@ fn new_str<'py>(py: Python<'py>, b: &[u8], offset: usize) -> FResult<Bound<'py, 
     owned(py, ptr)
 }
 
+/// `dict[key] = value` on a new dict.
+#[inline]
+fn dict_set(
+    dict: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> FResult<()> {
+    // SAFETY: all three are live objects; PyDict_SetItem does not steal references.
+    if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
+        return Err(Fail::Py(PyErr::fetch(dict.py())));
+    }
+    Ok(())
+}
+
 fn check_depth(depth: usize, r: &Reader<'_>) -> FResult<()> {
     if depth >= MAX_DEPTH {
         return Err(Error::decode(
@@ -134,12 +148,7 @@ fn decode_value<'py>(
             for field in fields.iter() {
                 let value = decode_value(py, plan, field.op, r, depth + 1)
                     .map_err(|e| e.at(&*field.name))?;
-                // SAFETY: all three are live objects; PyDict_SetItem does not steal references.
-                if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), field.key.as_ptr(), value.as_ptr()) }
-                    < 0
-                {
-                    return Err(Fail::Py(PyErr::fetch(py)));
-                }
+                dict_set(&dict, field.key.bind(py), &value)?;
             }
             Ok(dict)
         }
@@ -199,12 +208,7 @@ fn decode_value<'py>(
                     let key = new_str(py, key_bytes, at)?;
                     let value = decode_value(py, plan, *values, r, depth + 1)
                         .map_err(|e| e.at(String::from_utf8_lossy(key_bytes).into_owned()))?;
-                    // SAFETY: all live; no reference stolen.
-                    if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), value.as_ptr()) }
-                        < 0
-                    {
-                        return Err(Fail::Py(PyErr::fetch(py)));
-                    }
+                    dict_set(&dict, &key, &value)?;
                 }
             }
             Ok(dict)

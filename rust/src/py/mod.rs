@@ -248,11 +248,26 @@ fn encode<'py>(
     datum: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let schema = as_schema(schema)?;
-    let s = schema.get();
-    let mut buf = Vec::with_capacity(64);
-    encoder::encode_datum(py, &s.plan, datum, &mut buf)
-        .map_err(|e| e.into_encode_pyerr(py, None))?;
-    Ok(PyBytes::new(py, &buf))
+    encode_one(
+        py,
+        &schema.get().plan,
+        datum,
+        &mut Vec::with_capacity(64),
+        None,
+    )
+}
+
+/// Encodes one datum (item `index` of a batch) through `buf`, which it clears first.
+fn encode_one<'py>(
+    py: Python<'py>,
+    plan: &Plan,
+    datum: &Bound<'py, PyAny>,
+    buf: &mut Vec<u8>,
+    index: Option<usize>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    buf.clear();
+    encoder::encode_datum(py, plan, datum, buf).map_err(|e| e.into_encode_pyerr(py, index))?;
+    Ok(PyBytes::new(py, buf))
 }
 
 /// What a decoding call may still read of zero-byte items: resolving (bytes to bytes) and
@@ -345,6 +360,34 @@ impl Drop for GcPause {
     }
 }
 
+/// What a many-item call built: a value or a failure per item. A bad item does not stop the
+/// others.
+#[derive(Default)]
+struct BatchResults {
+    values: Vec<Option<Py<PyAny>>>,
+    failures: Vec<(usize, PyErr)>,
+}
+
+impl BatchResults {
+    fn push(&mut self, index: usize, result: PyResult<Bound<'_, PyAny>>) {
+        match result {
+            Ok(value) => self.values.push(Some(value.unbind())),
+            Err(e) => {
+                self.failures.push((index, e));
+                self.values.push(None);
+            }
+        }
+    }
+
+    /// The values, or the first failure carrying every result and every error.
+    fn into_list(self, py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+        if !self.failures.is_empty() {
+            return Err(raise_batch(py, self.values, self.failures));
+        }
+        PyList::new(py, self.values.into_iter().flatten())
+    }
+}
+
 /// Raises the first failure of a batch, carrying every result and every error.
 fn raise_batch(
     py: Python<'_>,
@@ -378,25 +421,14 @@ fn encode_many<'py>(
     data: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
     let schema = as_schema(schema)?;
-    let s = schema.get();
-    let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
-    let mut failures = Vec::new();
+    let plan = &schema.get().plan;
+    let mut results = BatchResults::default();
     let mut buf = Vec::with_capacity(256);
     for (index, item) in data.try_iter()?.enumerate() {
-        let item = item?;
-        buf.clear();
-        match encoder::encode_datum(py, &s.plan, &item, &mut buf) {
-            Ok(()) => out.push(Some(PyBytes::new(py, &buf).into_any().unbind())),
-            Err(e) => {
-                failures.push((index, e.into_encode_pyerr(py, Some(index))));
-                out.push(None);
-            }
-        }
+        let encoded = encode_one(py, plan, &item?, &mut buf, Some(index));
+        results.push(index, encoded.map(Bound::into_any));
     }
-    if !failures.is_empty() {
-        return Err(raise_batch(py, out, failures));
-    }
-    PyList::new(py, out.into_iter().flatten())
+    results.into_list(py)
 }
 
 /// Decodes many byte strings in one call, with `encode_many`'s error contract. The whole
@@ -413,8 +445,7 @@ fn decode_many<'py>(
     let writer = as_schema(schema)?;
     let reader = optional_schema(reader)?;
     let mut budget = DecodeBudget::new(max_zero_byte_items);
-    let mut out: Vec<Option<Py<PyAny>>> = Vec::new();
-    let mut failures = Vec::new();
+    let mut results = BatchResults::default();
     let _gc = GcPause::new();
     for (index, item) in items.try_iter()?.enumerate() {
         let item = item?;
@@ -422,18 +453,10 @@ fn decode_many<'py>(
             Ok(b) => b.as_bytes(),
             Err(_) => return Err(PyTypeError::new_err(format!("item {index} is not bytes"))),
         };
-        match decode_one(py, &writer, reader.as_ref(), data, Some(index), &mut budget) {
-            Ok(v) => out.push(Some(v.unbind())),
-            Err(e) => {
-                failures.push((index, e));
-                out.push(None);
-            }
-        }
+        let decoded = decode_one(py, &writer, reader.as_ref(), data, Some(index), &mut budget);
+        results.push(index, decoded);
     }
-    if !failures.is_empty() {
-        return Err(raise_batch(py, out, failures));
-    }
-    PyList::new(py, out.into_iter().flatten())
+    results.into_list(py)
 }
 
 /// Unpickling helper: `Schema(text, references=references)`.

@@ -29,58 +29,27 @@ pub(super) fn is_none(obj: &Bound<'_, PyAny>) -> bool {
     obj.is_none()
 }
 
-#[inline]
-pub(super) fn is_int(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyLong_Check(obj.as_ptr()) != 0 }
+/// The C API's type checks (subclasses included): `is_int(obj)` is `PyLong_Check`...
+macro_rules! type_checks {
+    ($($name:ident => $check:ident),* $(,)?) => {$(
+        #[inline]
+        pub(super) fn $name(obj: &Bound<'_, PyAny>) -> bool {
+            // SAFETY: a type check on a live object.
+            unsafe { ffi::$check(obj.as_ptr()) != 0 }
+        }
+    )*};
 }
 
-#[inline]
-pub(super) fn is_bool(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyBool_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_str(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyUnicode_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_bytes(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyBytes_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_bytearray(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyByteArray_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_float(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyFloat_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_dict(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyDict_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_list(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyList_Check(obj.as_ptr()) != 0 }
-}
-
-#[inline]
-pub(super) fn is_tuple(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: type check on a live object.
-    unsafe { ffi::PyTuple_Check(obj.as_ptr()) != 0 }
+type_checks! {
+    is_int => PyLong_Check,
+    is_bool => PyBool_Check,
+    is_str => PyUnicode_Check,
+    is_bytes => PyBytes_Check,
+    is_bytearray => PyByteArray_Check,
+    is_float => PyFloat_Check,
+    is_dict => PyDict_Check,
+    is_list => PyList_Check,
+    is_tuple => PyTuple_Check,
 }
 
 pub(super) fn is_instance(obj: &Bound<'_, PyAny>, cls: &Py<PyAny>) -> FResult<bool> {

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use super::PySchema;
 use crate::error::Error;
 use crate::resolve::{Plan, build_plan};
+use crate::rules::PLAN_CACHE_LIMIT;
 use crate::schema::Schema;
 use crate::transcode::Transcoder;
 use crate::wire::ItemBudget;
@@ -19,7 +20,6 @@ use crate::wire::ItemBudget;
 type PlanKey = (usize, usize);
 type PlanEntry = (Arc<Schema>, Arc<Schema>, Arc<Plan>);
 static PLAN_CACHE: Mutex<Option<HashMap<PlanKey, PlanEntry>>> = Mutex::new(None);
-const PLAN_CACHE_LIMIT: usize = 512;
 
 fn cached_plan(writer: &Arc<Schema>, reader: &Arc<Schema>) -> Result<Arc<Plan>, Error> {
     let key = (Arc::as_ptr(writer) as usize, Arc::as_ptr(reader) as usize);

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{BranchTarget, EnumTarget, Issue, Op, OpId, promotion_op};
 use crate::matching::{names_match, promotion};
-use crate::schema::{Logical, Node, NodeId, Schema};
+use crate::schema::{Logical, Name, Node, NodeId, Schema};
 
 pub(super) struct Builder<'a> {
     pub(super) writer: &'a Schema,
@@ -94,17 +94,14 @@ impl<'a> Builder<'a> {
             return Some(*op);
         }
         if self.identical(w, r, &mut Vec::new()) {
-            let id = self.push(Op::Copy(w));
-            self.memo.insert((w, r), id);
-            return Some(id);
+            return self.memoized(w, r, Op::Copy(w));
         }
         let (writer, reader) = (self.writer, self.reader);
         let (wn, rn) = (writer.node(w), reader.node(r));
         // Writer union (the reader may or may not be one).
         if let Node::Union { branches } = wn {
             // Reserve the id so recursive references resolve to it.
-            let id = self.push(Op::Pending);
-            self.memo.insert((w, r), id);
+            let id = self.reserve(w, r);
             let mut targets = Vec::with_capacity(branches.len());
             let mut any_ok = false;
             for (i, wb) in branches.iter().enumerate() {
@@ -127,12 +124,14 @@ impl<'a> Builder<'a> {
         // Reader union, non-union writer: the branch Java's Resolver picks.
         if let Node::Union { branches } = rn {
             let (index, inner) = self.union_branch(w, branches, true)?;
-            let id = self.push(Op::IntoUnion {
-                reader_index: index as u32,
-                op: inner,
-            });
-            self.memo.insert((w, r), id);
-            return Some(id);
+            return self.memoized(
+                w,
+                r,
+                Op::IntoUnion {
+                    reader_index: index as u32,
+                    op: inner,
+                },
+            );
         }
         let (wk, rk) = (wn.kind(), rn.kind());
         if let (Some(wd), Some(rd)) = (decimal_params(wn), decimal_params(rn)) {
@@ -151,9 +150,7 @@ impl<'a> Builder<'a> {
             if let Some(p) = promotion(wk, rk) {
                 let message = format!("{} is promoted to {}", wk.name(), rk.name());
                 self.change("TYPE_PROMOTED", self.here(), message);
-                let id = self.push(promotion_op(p));
-                self.memo.insert((w, r), id);
-                return Some(id);
+                return self.memoized(w, r, promotion_op(p));
             }
             self.error(
                 "TYPE_MISMATCH",
@@ -163,39 +160,21 @@ impl<'a> Builder<'a> {
         }
         match (wn, rn) {
             (Node::Array { items: wi }, Node::Array { items: ri }) => {
-                let id = self.push(Op::Pending);
-                self.memo.insert((w, r), id);
-                let Some(inner) = self.with("items", |b| b.resolve(*wi, *ri)) else {
-                    return self.failed(w, r, id);
-                };
                 let min = writer.min_size(*wi);
-                #[allow(clippy::indexing_slicing)]
-                {
-                    self.ops[id] = Op::Array { items: inner, min };
-                }
-                Some(id)
+                self.resolve_collection((w, r), "items", (*wi, *ri), |items| Op::Array {
+                    items,
+                    min,
+                })
             }
             (Node::Map { values: wv }, Node::Map { values: rv }) => {
-                let id = self.push(Op::Pending);
-                self.memo.insert((w, r), id);
-                let Some(inner) = self.with("values", |b| b.resolve(*wv, *rv)) else {
-                    return self.failed(w, r, id);
-                };
                 let min = writer.min_size(*wv);
-                #[allow(clippy::indexing_slicing)]
-                {
-                    self.ops[id] = Op::Map { values: inner, min };
-                }
-                Some(id)
+                self.resolve_collection((w, r), "values", (*wv, *rv), |values| Op::Map {
+                    values,
+                    min,
+                })
             }
             (Node::Fixed(wf), Node::Fixed(rf)) => {
-                let mut ok = true;
-                if !self.names_match(w, r) {
-                    self.with("name", |b| {
-                        b.error("NAME_MISMATCH", format!("expected: {}", wf.name.fullname))
-                    });
-                    ok = false;
-                }
+                let mut ok = self.check_names(w, r, &wf.name);
                 if wf.size != rf.size {
                     self.with("size", |b| {
                         b.error(
@@ -209,15 +188,10 @@ impl<'a> Builder<'a> {
                     return None;
                 }
                 self.note_alias(w, r);
-                let id = self.push(Op::Copy(w));
-                self.memo.insert((w, r), id);
-                Some(id)
+                self.memoized(w, r, Op::Copy(w))
             }
             (Node::Enum(we), Node::Enum(re)) => {
-                if !self.names_match(w, r) {
-                    self.with("name", |b| {
-                        b.error("NAME_MISMATCH", format!("expected: {}", we.name.fullname))
-                    });
+                if !self.check_names(w, r, &we.name) {
                     return None;
                 }
                 self.note_alias(w, r);
@@ -258,20 +232,14 @@ impl<'a> Builder<'a> {
                         message: format!("[{}]: records holding them cannot be read (the reader enum has no default)", missing.join(", ")),
                     });
                 }
-                let id = self.push(Op::Enum(targets.into_boxed_slice()));
-                self.memo.insert((w, r), id);
-                Some(id)
+                self.memoized(w, r, Op::Enum(targets.into_boxed_slice()))
             }
             (Node::Record(wr), Node::Record(rr)) => {
-                if !self.names_match(w, r) {
-                    self.with("name", |b| {
-                        b.error("NAME_MISMATCH", format!("expected: {}", wr.name.fullname))
-                    });
+                if !self.check_names(w, r, &wr.name) {
                     return None;
                 }
                 self.note_alias(w, r);
-                let id = self.push(Op::Pending);
-                self.memo.insert((w, r), id);
+                let id = self.reserve(w, r);
                 let Some((steps, slots)) = self.record_steps(wr, rr) else {
                     return self.failed(w, r, id);
                 };
@@ -284,12 +252,51 @@ impl<'a> Builder<'a> {
             }
             // Same primitive kind: `identical` already answered, except for logical-type
             // differences, which resolution ignores.
-            _ => {
-                let id = self.push(Op::Copy(w));
-                self.memo.insert((w, r), id);
-                Some(id)
-            }
+            _ => self.memoized(w, r, Op::Copy(w)),
         }
+    }
+
+    /// An array or map: its op reserved first (a recursive type finds it), then its items or
+    /// values (`inner`) resolved under `segment`; `op` makes the op of their op.
+    fn resolve_collection(
+        &mut self,
+        (w, r): (NodeId, NodeId),
+        segment: &str,
+        inner: (NodeId, NodeId),
+        op: impl FnOnce(OpId) -> Op,
+    ) -> Option<OpId> {
+        let id = self.reserve(w, r);
+        let Some(inner) = self.with(segment, |b| b.resolve(inner.0, inner.1)) else {
+            return self.failed(w, r, id);
+        };
+        if let Some(slot) = self.ops.get_mut(id) {
+            *slot = op(inner);
+        }
+        Some(id)
+    }
+
+    /// Whether named types `w` and `r` match; NAME_MISMATCH (naming the writer's type) if not.
+    fn check_names(&mut self, w: NodeId, r: NodeId, writer_name: &Name) -> bool {
+        let ok = self.names_match(w, r);
+        if !ok {
+            let message = format!("expected: {}", writer_name.fullname);
+            self.with("name", |b| b.error("NAME_MISMATCH", message));
+        }
+        ok
+    }
+
+    /// Reserves the op of pair (`w`, `r`) before building it, so recursive references find it.
+    fn reserve(&mut self, w: NodeId, r: NodeId) -> OpId {
+        let id = self.push(Op::Pending);
+        self.memo.insert((w, r), id);
+        id
+    }
+
+    /// The op of pair (`w`, `r`), built in one go, remembered for the pair's other uses.
+    fn memoized(&mut self, w: NodeId, r: NodeId, op: Op) -> Option<OpId> {
+        let id = self.push(op);
+        self.memo.insert((w, r), id);
+        Some(id)
     }
 
     /// Marks a reserved op as failed and forgets it, so a later use of the same pair resolves

@@ -20,6 +20,18 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push_str(&serde_json::Value::String(s.to_string()).to_string());
 }
 
+/// A JSON array: `[` each item written by `item`, between commas `]`.
+fn push_list<'a, T>(out: &mut String, items: &'a [T], mut item: impl FnMut(&mut String, &'a T)) {
+    out.push('[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, x);
+    }
+    out.push(']');
+}
+
 fn write(schema: &Schema, id: NodeId, out: &mut String, seen: &mut HashSet<NodeId>) {
     let node = schema.node(id);
     if let Some(name) = node.name() {
@@ -34,30 +46,22 @@ fn write(schema: &Schema, id: NodeId, out: &mut String, seen: &mut HashSet<NodeI
             push_json_string(out, &r.name.fullname);
             // Java's SchemaNormalization (and so Schema Registry) and fastavro write error
             // types as "record" too: they parse the same.
-            out.push_str(",\"type\":\"record\",\"fields\":[");
-            for (i, f) in r.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            out.push_str(",\"type\":\"record\",\"fields\":");
+            push_list(out, &r.fields, |out, f| {
                 out.push_str("{\"name\":");
                 push_json_string(out, &f.name);
                 out.push_str(",\"type\":");
                 write(schema, f.node, out, seen);
                 out.push('}');
-            }
-            out.push_str("]}");
+            });
+            out.push('}');
         }
         Node::Enum(e) => {
             out.push_str("{\"name\":");
             push_json_string(out, &e.name.fullname);
-            out.push_str(",\"type\":\"enum\",\"symbols\":[");
-            for (i, s) in e.symbols.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_json_string(out, s);
-            }
-            out.push_str("]}");
+            out.push_str(",\"type\":\"enum\",\"symbols\":");
+            push_list(out, &e.symbols, |out, s| push_json_string(out, s));
+            out.push('}');
         }
         Node::Fixed(f) => {
             out.push_str("{\"name\":");
@@ -77,14 +81,7 @@ fn write(schema: &Schema, id: NodeId, out: &mut String, seen: &mut HashSet<NodeI
             out.push('}');
         }
         Node::Union { branches } => {
-            out.push('[');
-            for (i, b) in branches.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(schema, *b, out, seen);
-            }
-            out.push(']');
+            push_list(out, branches, |out, b| write(schema, *b, out, seen));
         }
         primitive => {
             out.push('"');

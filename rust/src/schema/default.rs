@@ -7,10 +7,8 @@
 use serde_json::Value;
 
 use super::{Node, NodeId, Schema};
+use crate::rules::MAX_DEFAULT_DEPTH;
 use crate::wire;
-
-/// Bounds the work on pathological (recursive) defaults.
-const MAX_DEFAULT_DEPTH: usize = 128;
 
 pub fn validate_default(schema: &Schema, node: NodeId, value: &Value) -> Result<(), String> {
     encode_default_inner(schema, node, value, &mut None, 0)
@@ -55,6 +53,27 @@ fn json_integer(value: &Value) -> Option<i64> {
 /// Default bytes: a JSON string whose code points 0-255 stand for byte values.
 fn latin1_bytes(s: &str) -> Option<Vec<u8>> {
     s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+}
+
+/// An array or map default: its entries in one block (none when empty), then the end.
+fn encode_block<I: ExactSizeIterator>(
+    out: &mut Option<Vec<u8>>,
+    entries: impl IntoIterator<IntoIter = I>,
+    mut entry: impl FnMut(&mut Option<Vec<u8>>, I::Item) -> Result<(), String>,
+) -> Result<(), String> {
+    let entries = entries.into_iter();
+    if let Some(buf) = out {
+        if entries.len() > 0 {
+            wire::write_long(buf, entries.len() as i64);
+        }
+    }
+    for e in entries {
+        entry(out, e)?;
+    }
+    if let Some(buf) = out {
+        buf.push(0);
+    }
+    Ok(())
 }
 
 fn encode_default_inner(
@@ -166,42 +185,20 @@ fn encode_default_inner(
             )),
         },
         Node::Array { items } => match value {
-            Value::Array(values) => {
-                if let Some(buf) = out {
-                    if !values.is_empty() {
-                        wire::write_long(buf, values.len() as i64);
-                    }
-                }
-                for (i, v) in values.iter().enumerate() {
-                    encode_default_inner(schema, *items, v, out, depth + 1)
-                        .map_err(|e| format!("item {i}: {e}"))?;
-                }
-                if let Some(buf) = out {
-                    buf.push(0);
-                }
-                Ok(())
-            }
+            Value::Array(values) => encode_block(out, values.iter().enumerate(), |out, (i, v)| {
+                encode_default_inner(schema, *items, v, out, depth + 1)
+                    .map_err(|e| format!("item {i}: {e}"))
+            }),
             other => Err(expected("an array", other)),
         },
         Node::Map { values: value_node } => match value {
-            Value::Object(entries) => {
+            Value::Object(entries) => encode_block(out, entries, |out, (k, v)| {
                 if let Some(buf) = out {
-                    if !entries.is_empty() {
-                        wire::write_long(buf, entries.len() as i64);
-                    }
+                    wire::write_bytes(buf, k.as_bytes());
                 }
-                for (k, v) in entries {
-                    if let Some(buf) = out {
-                        wire::write_bytes(buf, k.as_bytes());
-                    }
-                    encode_default_inner(schema, *value_node, v, out, depth + 1)
-                        .map_err(|e| format!("key '{k}': {e}"))?;
-                }
-                if let Some(buf) = out {
-                    buf.push(0);
-                }
-                Ok(())
-            }
+                encode_default_inner(schema, *value_node, v, out, depth + 1)
+                    .map_err(|e| format!("key '{k}': {e}"))
+            }),
             other => Err(expected("an object (map)", other)),
         },
         Node::Record(r) => match value {

@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{Logical, Node};
+use super::{Kind, Logical, Node};
+use crate::rules;
 
-pub(super) fn logical_annotation(obj: &Map<String, Value>) -> Option<&str> {
+fn logical_annotation(obj: &Map<String, Value>) -> Option<&str> {
     obj.get("logicalType").and_then(Value::as_str)
 }
 
@@ -32,53 +33,88 @@ pub(super) fn max_fixed_decimal_digits(size: usize) -> u64 {
     (bits * std::f64::consts::LOG10_2).floor() as u64
 }
 
-/// Attaches a logical type to a primitive node when the annotation is valid for it; an
-/// unknown or invalid annotation leaves the plain type, as the specification requires.
+/// The logical types without parameters, found by name.
+const PLAIN: [Logical; 11] = [
+    Logical::Uuid,
+    Logical::Date,
+    Logical::TimeMillis,
+    Logical::TimeMicros,
+    Logical::TimestampMillis,
+    Logical::TimestampMicros,
+    Logical::TimestampNanos,
+    Logical::LocalTimestampMillis,
+    Logical::LocalTimestampMicros,
+    Logical::LocalTimestampNanos,
+    Logical::Duration,
+];
+
+/// The logical type that `obj`'s annotation gives a node of kind `base` (of `fixed_size` bytes
+/// for a fixed). `None` when there is no annotation or it is unknown or invalid there (the
+/// rule tables say which types each may annotate): the plain type stays, as the
+/// specification requires.
+pub(super) fn logical_for(
+    obj: &Map<String, Value>,
+    base: Kind,
+    fixed_size: Option<usize>,
+) -> Option<Logical> {
+    let name = logical_annotation(obj)?;
+    if !rules::logical_applies(name, base.name()) {
+        return None;
+    }
+    if let (Some(size), Some(required)) = (fixed_size, rules::fixed_logical_size(name)) {
+        if size != required {
+            return None;
+        }
+    }
+    if name == "decimal" {
+        let (precision, scale) = decimal_params(obj)?;
+        if fixed_size.is_some_and(|size| u64::from(precision) > max_fixed_decimal_digits(size)) {
+            return None;
+        }
+        return Some(Logical::Decimal { precision, scale });
+    }
+    PLAIN.into_iter().find(|l| l.name() == name)
+}
+
+/// Attaches a logical type to a primitive node when the annotation is valid for it.
 pub(super) fn apply_logical(node: Node, obj: &Map<String, Value>) -> Node {
-    let Some(lt) = logical_annotation(obj) else {
-        return node;
-    };
+    let logical = logical_for(obj, node.kind(), None);
     match node {
-        Node::Int { .. } => Node::Int {
-            logical: match lt {
-                "date" => Some(Logical::Date),
-                "time-millis" => Some(Logical::TimeMillis),
-                _ => None,
-            },
-        },
-        Node::Long { .. } => Node::Long {
-            logical: match lt {
-                "time-micros" => Some(Logical::TimeMicros),
-                "timestamp-millis" => Some(Logical::TimestampMillis),
-                "timestamp-micros" => Some(Logical::TimestampMicros),
-                "timestamp-nanos" => Some(Logical::TimestampNanos),
-                "local-timestamp-millis" => Some(Logical::LocalTimestampMillis),
-                "local-timestamp-micros" => Some(Logical::LocalTimestampMicros),
-                "local-timestamp-nanos" => Some(Logical::LocalTimestampNanos),
-                _ => None,
-            },
-        },
-        Node::Bytes { .. } => Node::Bytes {
-            logical: match lt {
-                "decimal" => decimal_params(obj)
-                    .map(|(precision, scale)| Logical::Decimal { precision, scale }),
-                _ => None,
-            },
-        },
-        Node::String { .. } => Node::String {
-            logical: if lt == "uuid" {
-                Some(Logical::Uuid)
-            } else {
-                None
-            },
-        },
+        Node::Int { .. } => Node::Int { logical },
+        Node::Long { .. } => Node::Long { logical },
+        Node::Bytes { .. } => Node::Bytes { logical },
+        Node::String { .. } => Node::String { logical },
         other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::max_fixed_decimal_digits;
+    use serde_json::json;
+
+    use super::{Kind, logical_for, max_fixed_decimal_digits};
+    use crate::rules::{self, LOGICAL_TYPES};
+
+    /// Every logical type of the rule tables is known, and attaches to exactly the types the
+    /// tables give it (a fixed of the size the tables ask for).
+    #[test]
+    fn logical_types_are_the_rule_table() {
+        for (name, _) in LOGICAL_TYPES {
+            let annotation = json!({"logicalType": name, "precision": 4, "scale": 2});
+            let obj = annotation.as_object().cloned().unwrap_or_default();
+            for kind in Kind::ALL {
+                let size =
+                    (kind == Kind::Fixed).then(|| rules::fixed_logical_size(name).unwrap_or(8));
+                let logical = logical_for(&obj, kind, size);
+                assert_eq!(
+                    logical.is_some(),
+                    rules::logical_applies(name, kind.name()),
+                    "{name} on {kind:?}"
+                );
+                assert!(logical.is_none_or(|l| l.name() == name));
+            }
+        }
+    }
 
     #[test]
     fn fixed_decimal_digits_match_the_spec_table() {

@@ -146,6 +146,24 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[cfg(test)]
+    pub(crate) const ALL: [Kind; 14] = [
+        Kind::Null,
+        Kind::Boolean,
+        Kind::Int,
+        Kind::Long,
+        Kind::Float,
+        Kind::Double,
+        Kind::Bytes,
+        Kind::String,
+        Kind::Record,
+        Kind::Enum,
+        Kind::Array,
+        Kind::Map,
+        Kind::Union,
+        Kind::Fixed,
+    ];
+
     pub fn name(&self) -> &'static str {
         match self {
             Kind::Null => "null",

@@ -10,13 +10,7 @@ use super::default::validate_default;
 use super::logical_types::apply_logical;
 use super::{Node, NodeId, ParseOptions, Schema};
 use crate::error::{Error, Result};
-
-pub(super) const PRIMITIVES: [&str; 8] = [
-    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
-];
-
-/// Deeper JSON nesting than this is refused rather than risking the stack.
-const MAX_SCHEMA_DEPTH: usize = 256;
+use crate::rules::MAX_SCHEMA_DEPTH;
 
 pub(super) fn parse(value: &Value, options: ParseOptions, references: &[Value]) -> Result<Schema> {
     let mut parser = Parser {
@@ -128,6 +122,21 @@ impl Parser {
     pub(super) fn push(&mut self, node: Node) -> NodeId {
         self.nodes.push(node);
         self.nodes.len() - 1
+    }
+
+    /// The schema under `key` ("items", "values") of a `kind` ("array", "map") schema.
+    fn parse_child(
+        &mut self,
+        obj: &Map<String, Value>,
+        kind: &str,
+        key: &str,
+        ns: Option<&str>,
+        path: &mut String,
+    ) -> Result<NodeId> {
+        let child = obj
+            .get(key)
+            .ok_or_else(|| Error::schema(format!("{kind} schema has no '{key}'"), path.clone()))?;
+        with_segment(path, key, |p| self.parse_node(child, ns, p))
     }
 
     pub(super) fn parse_node(
@@ -266,17 +275,11 @@ impl Parser {
             "enum" => self.parse_enum(obj, ns, path),
             "fixed" => self.parse_fixed(obj, ns, path),
             "array" => {
-                let items = obj
-                    .get("items")
-                    .ok_or_else(|| Error::schema("array schema has no 'items'", path.clone()))?;
-                let items = with_segment(path, "items", |p| self.parse_node(items, ns, p))?;
+                let items = self.parse_child(obj, "array", "items", ns, path)?;
                 Ok(self.push(Node::Array { items }))
             }
             "map" => {
-                let values = obj
-                    .get("values")
-                    .ok_or_else(|| Error::schema("map schema has no 'values'", path.clone()))?;
-                let values = with_segment(path, "values", |p| self.parse_node(values, ns, p))?;
+                let values = self.parse_child(obj, "map", "values", ns, path)?;
                 Ok(self.push(Node::Map { values }))
             }
             t => match kind_of_type_name(t) {

@@ -5,12 +5,11 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::logical_types::{decimal_params, logical_annotation, max_fixed_decimal_digits};
-use super::parse::{
-    PRIMITIVES, Parser, PendingDefault, describe, is_valid_name, is_valid_namespace,
-};
-use super::{Enum, Field, Fixed, Logical, Name, Node, NodeId, Order, Record};
+use super::logical_types::logical_for;
+use super::parse::{Parser, PendingDefault, describe, is_valid_name, is_valid_namespace};
+use super::{Enum, Field, Fixed, Kind, Name, Node, NodeId, Order, Record};
 use crate::error::{Error, Result};
+use crate::rules::PRIMITIVE_TYPES;
 
 impl Parser {
     /// Works out the full name of a named type from `name` and `namespace`, checks it, and
@@ -62,7 +61,7 @@ impl Parser {
                 ));
             }
         }
-        if PRIMITIVES.contains(&short.as_str()) {
+        if PRIMITIVE_TYPES.contains(&short.as_str()) {
             return Err(Error::schema(
                 format!("'{short}' is a primitive type and cannot be redefined"),
                 format!("{path}/name"),
@@ -83,6 +82,18 @@ impl Parser {
             name: short,
             namespace,
         })
+    }
+
+    /// The full name (checked and reserved) and the aliases of a named type.
+    fn name_and_aliases(
+        &mut self,
+        obj: &Map<String, Value>,
+        ns: Option<&str>,
+        path: &str,
+    ) -> Result<(Name, Vec<String>)> {
+        let name = self.define_name(obj, ns, path)?;
+        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        Ok((name, aliases))
     }
 
     pub(super) fn parse_aliases(
@@ -133,8 +144,7 @@ impl Parser {
         path: &mut String,
         is_error: bool,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
         // Reserve the id first so fields can refer to the record recursively. The placeholder
         // is already a record of this name: a union holding the record itself
         // (`["null", "Self"]`) must see a named record, not some other type.
@@ -174,18 +184,7 @@ impl Parser {
                 }
                 None => return Err(Error::schema("field has no 'name'", field_path)),
             };
-            if !is_valid_name(&fname) {
-                return Err(Error::schema(
-                    format!("invalid field name '{fname}'"),
-                    format!("{field_path}/name"),
-                ));
-            }
-            if !seen.insert(fname.clone()) {
-                return Err(Error::schema(
-                    format!("record '{}' has two fields named '{fname}'", name.fullname),
-                    format!("{field_path}/name"),
-                ));
-            }
+            Member::Field.check(&mut seen, &fname, &name, || format!("{field_path}/name"))?;
             let type_value = f.get("type").ok_or_else(|| {
                 Error::schema(format!("field '{fname}' has no 'type'"), field_path.clone())
             })?;
@@ -262,8 +261,7 @@ impl Parser {
         ns: Option<&str>,
         path: &str,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
         let Some(Value::Array(items)) = obj.get("symbols") else {
             return Err(Error::schema(
                 format!("enum '{}' needs a 'symbols' array", name.fullname),
@@ -279,18 +277,7 @@ impl Parser {
                     format!("{path}/symbols/{i}"),
                 ));
             };
-            if !is_valid_name(sym) {
-                return Err(Error::schema(
-                    format!("invalid enum symbol '{sym}'"),
-                    format!("{path}/symbols/{i}"),
-                ));
-            }
-            if !seen.insert(sym.as_str()) {
-                return Err(Error::schema(
-                    format!("enum '{}' has the symbol '{sym}' twice", name.fullname),
-                    format!("{path}/symbols/{i}"),
-                ));
-            }
+            Member::Symbol.check(&mut seen, sym, &name, || format!("{path}/symbols/{i}"))?;
             symbols.push(sym.clone());
         }
         let default = match obj.get("default") {
@@ -314,15 +301,22 @@ impl Parser {
                 ));
             }
         };
-        let fullname = name.fullname.clone();
-        let id = self.push(Node::Enum(Enum {
+        Ok(self.push_named(Node::Enum(Enum {
             name,
             aliases,
             symbols,
             default,
-        }));
-        self.names.insert(fullname, id);
-        Ok(id)
+        })))
+    }
+
+    /// Adds an enum or fixed, defined in one go, and makes its name known.
+    fn push_named(&mut self, node: Node) -> NodeId {
+        let fullname = node.name().map(|n| n.fullname.clone());
+        let id = self.push(node);
+        if let Some(fullname) = fullname {
+            self.names.insert(fullname, id);
+        }
+        id
     }
 
     pub(super) fn parse_fixed(
@@ -331,22 +325,16 @@ impl Parser {
         ns: Option<&str>,
         path: &str,
     ) -> Result<NodeId> {
-        let name = self.define_name(obj, ns, path)?;
-        let aliases = self.parse_aliases(obj, name.namespace.as_deref(), path)?;
-        let size = match obj.get("size") {
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(s) if s <= u64::from(u32::MAX) => s as usize,
-                _ => {
-                    return Err(Error::schema(
-                        format!(
-                            "fixed '{}' needs a non-negative integer 'size'",
-                            name.fullname
-                        ),
-                        format!("{path}/size"),
-                    ));
-                }
-            },
-            Some(_) => {
+        let (name, aliases) = self.name_and_aliases(obj, ns, path)?;
+        let Some(size) = obj.get("size") else {
+            return Err(Error::schema(
+                format!("fixed '{}' has no 'size'", name.fullname),
+                path.to_string(),
+            ));
+        };
+        let size = match size.as_u64() {
+            Some(s) if s <= u64::from(u32::MAX) => s as usize,
+            _ => {
                 return Err(Error::schema(
                     format!(
                         "fixed '{}' needs a non-negative integer 'size'",
@@ -355,29 +343,47 @@ impl Parser {
                     format!("{path}/size"),
                 ));
             }
-            None => {
-                return Err(Error::schema(
-                    format!("fixed '{}' has no 'size'", name.fullname),
-                    path.to_string(),
-                ));
-            }
         };
-        let logical = match logical_annotation(obj) {
-            Some("decimal") => decimal_params(obj)
-                .filter(|(p, _)| u64::from(*p) <= max_fixed_decimal_digits(size))
-                .map(|(precision, scale)| Logical::Decimal { precision, scale }),
-            Some("uuid") if size == 16 => Some(Logical::Uuid),
-            Some("duration") if size == 12 => Some(Logical::Duration),
-            _ => None,
-        };
-        let fullname = name.fullname.clone();
-        let id = self.push(Node::Fixed(Fixed {
+        let logical = logical_for(obj, Kind::Fixed, Some(size));
+        Ok(self.push_named(Node::Fixed(Fixed {
             name,
             aliases,
             size,
             logical,
-        }));
-        self.names.insert(fullname, id);
-        Ok(id)
+        })))
+    }
+}
+
+/// What a record or enum names, each with a name of its own: fields and symbols.
+#[derive(Clone, Copy)]
+enum Member {
+    Field,
+    Symbol,
+}
+
+impl Member {
+    /// `member` must be a valid name, and the first of its spelling in `owner` (`seen`).
+    fn check(
+        self,
+        seen: &mut HashSet<String>,
+        member: &str,
+        owner: &Name,
+        at: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let owner = &owner.fullname;
+        let message = if !is_valid_name(member) {
+            match self {
+                Member::Field => format!("invalid field name '{member}'"),
+                Member::Symbol => format!("invalid enum symbol '{member}'"),
+            }
+        } else if !seen.insert(member.to_string()) {
+            match self {
+                Member::Field => format!("record '{owner}' has two fields named '{member}'"),
+                Member::Symbol => format!("enum '{owner}' has the symbol '{member}' twice"),
+            }
+        } else {
+            return Ok(());
+        };
+        Err(Error::schema(message, at()))
     }
 }
