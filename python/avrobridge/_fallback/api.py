@@ -9,7 +9,7 @@ from typing import Any, Final, NoReturn, TypeVar
 from ..errors import DecodeError, EncodeError, SchemaResolutionError
 from . import fastread, wirecheck
 from .exceptions import decode_error, encode_error
-from .schema_api import Schema, as_schema, require, strict_reader
+from .schema_api import Schema, as_schema, require, strict_reader, strict_writer
 from .transcoder_api import cached_plan, resolve_bytes, usize
 
 # The keyword's default object: calls that leave it alone may read fastavro first.
@@ -124,9 +124,16 @@ def encode_many(schema: Any, data: Iterable[Any]) -> list[bytes]:
     """Encodes many data in one call. A bad item does not stop the others: the first failure
     is raised with ``.index``, ``.results`` (None where an item failed) and ``.errors``."""
     s = as_schema(schema)
+    fast = strict_writer(s)
+    write = fast.write if fast is not None else s._encode
     out: list[Any] = []
     failures: list[tuple[int, EncodeError]] = []
     for index, item in enumerate(data):
+        try:
+            out.append(write(item))
+            continue
+        except Exception:
+            pass  # encoded again below: defaults filled in, or the exact error
         try:
             out.append(s._encode(item))
         except Exception as exc:

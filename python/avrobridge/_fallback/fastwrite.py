@@ -15,7 +15,9 @@ bounds the depth).
 
 from __future__ import annotations
 
+import datetime
 import io
+import uuid
 from functools import partial
 from typing import Any, Final
 
@@ -26,6 +28,7 @@ from ..schema import (
     ARRAY,
     BOOLEAN,
     BYTES,
+    DATE,
     DOUBLE,
     ENUM,
     FIXED,
@@ -36,7 +39,10 @@ from ..schema import (
     NULL,
     RECORD,
     STRING,
+    TIMESTAMP_MICROS,
+    TIMESTAMP_MILLIS,
     UNION,
+    UUID_STRING,
     Node,
     ParsedSchema,
     fastavro_schema,
@@ -146,6 +152,45 @@ def _logical(datum: Any, schema: Any) -> Any:
     return prepare_logical(schema[_NODE], datum)
 
 
+def _timestamp_millis(datum: Any, schema: Any) -> Any:
+    # The common value, an aware UTC datetime, without prepare_logical's dispatch: every
+    # Python datetime is well inside the long's range.
+    if type(datum) is datetime.datetime and datum.tzinfo is datetime.timezone.utc:
+        d = datum - _EPOCH
+        return (d.days * 86_400 + d.seconds) * 1000 + d.microseconds // 1000
+    return prepare_logical(schema[_NODE], datum)
+
+
+def _timestamp_micros(datum: Any, schema: Any) -> Any:
+    if type(datum) is datetime.datetime and datum.tzinfo is datetime.timezone.utc:
+        d = datum - _EPOCH
+        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+    return prepare_logical(schema[_NODE], datum)
+
+
+def _date(datum: Any, schema: Any) -> Any:
+    if type(datum) is datetime.date:
+        return datum.toordinal() - _EPOCH_ORDINAL
+    return prepare_logical(schema[_NODE], datum)
+
+
+def _uuid(datum: Any, schema: Any) -> Any:
+    if type(datum) is uuid.UUID:
+        return str(datum)
+    return prepare_logical(schema[_NODE], datum)
+
+
+_EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH_ORDINAL: Final = datetime.date(1970, 1, 1).toordinal()
+# logical op -> (our logical type name, its writer); the rest share _logical
+_LOGICAL_WRITERS: Final = {
+    TIMESTAMP_MILLIS: ("avrobridge-timestamp-millis", _timestamp_millis),
+    TIMESTAMP_MICROS: ("avrobridge-timestamp-micros", _timestamp_micros),
+    DATE: ("avrobridge-date", _date),
+    UUID_STRING: ("avrobridge-uuid", _uuid),
+}
+
+
 # op -> (fastavro type, our logical type name, its writer)
 _CHECKED: Final = {
     INT: ("int", "avrobridge-int", _int),
@@ -164,6 +209,9 @@ _CHECKED: Final = {
 for _type, _logical_name, _writer in _CHECKED.values():
     LOGICAL_WRITERS[f"{_type}-{_logical_name}"] = _writer
 _LOGICAL: Final = "avrobridge-logical"
+for _name, _writer in _LOGICAL_WRITERS.values():
+    for _type in ("int", "long", "string"):
+        LOGICAL_WRITERS[f"{_type}-{_name}"] = _writer
 for _type in ("int", "long", "bytes", "fixed", "string"):
     LOGICAL_WRITERS[f"{_type}-{_LOGICAL}"] = _logical
 # fastavro writes strings strictly (str only, UTF-8); unions choose a branch by validating.
@@ -206,7 +254,7 @@ def _checked(root: Node, node: Node, in_union: bool, json: Any) -> Any:
     marked = dict(json) if isinstance(json, dict) else {"type": json}
     checked = _CHECKED.get(op)
     if checked is None:  # a logical type: converted as the walk converts it, then written
-        marked["logicalType"] = _LOGICAL
+        marked["logicalType"] = _LOGICAL_WRITERS.get(op, (_LOGICAL,))[0]
         marked[_NODE] = node
     else:
         marked["logicalType"] = checked[1]

@@ -156,13 +156,10 @@ class Schema:
     # --- the codec -------------------------------------------------------------------------
 
     def _encode(self, datum: Any) -> bytes:
-        strict = self._strict_writer
-        if strict is False:
-            strict = fastwrite.strict_writer(self._parsed)
-            object.__setattr__(self, "_strict_writer", strict)
+        strict = strict_writer(self)
         if strict is not None:
             try:
-                return strict.write(datum)  # type: ignore[no-any-return]
+                return strict.write(datum)
             except Exception:
                 pass  # walked below, for the exact error (or defaults to fill in)
         prepared = self._prepare(datum)
@@ -210,6 +207,16 @@ def strict_reader(schema: Schema) -> fastread.StrictReader | None:
     if strict is False:
         strict = fastread.strict_reader(schema._parsed)
         object.__setattr__(schema, "_strict", strict)
+    return strict  # type: ignore[no-any-return]
+
+
+def strict_writer(schema: Schema) -> fastwrite.StrictWriter | None:
+    """The schema's fastavro-first writer (built on first use), None when its data must be
+    walked first."""
+    strict = schema._strict_writer
+    if strict is False:
+        strict = fastwrite.strict_writer(schema._parsed)
+        object.__setattr__(schema, "_strict_writer", strict)
     return strict  # type: ignore[no-any-return]
 
 
