@@ -201,23 +201,22 @@ class Schema:
 
 
 def strict_reader(schema: Schema) -> fastread.StrictReader | None:
-    """The schema's fastavro-first reader (built on first use), None when its data must be
-    walked first."""
-    strict = schema._strict
-    if strict is False:
-        strict = fastread.strict_reader(schema._parsed)
-        object.__setattr__(schema, "_strict", strict)
-    return strict  # type: ignore[no-any-return]
+    """The schema's fastavro-first reader, None when its data must be walked first."""
+    return _built(schema, "_strict", fastread.strict_reader)  # type: ignore[no-any-return]
 
 
 def strict_writer(schema: Schema) -> fastwrite.StrictWriter | None:
-    """The schema's fastavro-first writer (built on first use), None when its data must be
-    walked first."""
-    strict = schema._strict_writer
-    if strict is False:
-        strict = fastwrite.strict_writer(schema._parsed)
-        object.__setattr__(schema, "_strict_writer", strict)
-    return strict  # type: ignore[no-any-return]
+    """The schema's fastavro-first writer, None when its data must be walked first."""
+    return _built(schema, "_strict_writer", fastwrite.strict_writer)  # type: ignore[no-any-return]
+
+
+def _built(schema: Schema, slot: str, build: Any) -> Any:
+    """A slot built from the parsed schema on first use (False until then)."""
+    value = object.__getattribute__(schema, slot)
+    if value is False:
+        value = build(schema._parsed)
+        object.__setattr__(schema, slot, value)
+    return value
 
 
 # Pickles and reprs name the package, as the native class names ``avrobridge._native``.
