@@ -71,6 +71,9 @@ CORRUPT = {
     "negative enum index": _record(kind=_zz(-1)),
     "enum index too large": _record(kind=_zz(3)),
     "negative union index": _record(maybe=_zz(-1) + _zz(1)),
+    "union index -2": _record(maybe=_zz(-2) + _zz(1)),
+    "union index -3": _record(maybe=_zz(-3)),
+    "union index -70 (two bytes)": _record(maybe=_zz(-70) + _zz(1)),
     "time-millis before midnight": _record(at=_zz(-24)),
     "time-millis past the day": _record(at=_zz(86_400_000)),
     "time-micros negative": _record(us=_zz(-1)),
@@ -90,6 +93,41 @@ def _outcome(module: ModuleType, data: bytes) -> tuple[Any, ...]:
         return ("ok", module.decode(module.Schema(RECORD), data))
     except DecodeError as e:
         return (type(e).__name__, e.offset, e.path)
+
+
+def test_named_types_used_again_are_guarded_too() -> None:
+    """The second use of a named type is a reference fastavro resolves by name: its unions
+    and enums must refuse negative indices as the first use does."""
+    text = json.dumps(
+        {
+            "type": "record",
+            "name": "R",
+            "fields": [
+                {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["x", "y"]}},
+                {"name": "f", "type": "E"},
+                {
+                    "name": "c",
+                    "type": {
+                        "type": "record",
+                        "name": "U",
+                        "fields": [{"name": "u", "type": ["null", "int", "string"]}],
+                    },
+                },
+                {"name": "d", "type": "U"},
+            ],
+        }
+    )
+    for data in (
+        _zz(0) + _zz(-1) + _zz(0) + _zz(0),
+        _zz(0) + _zz(1) + _zz(0) + _zz(-2) + _zz(1),
+        _zz(0) + _zz(1) + _zz(-2) + _zz(1) + _zz(0),
+    ):
+        outcomes = []
+        for m in (native, fallback):
+            with pytest.raises(DecodeError) as info:
+                m.decode(m.Schema(text), data)
+            outcomes.append((info.value.offset, info.value.path))
+        assert outcomes[0] == outcomes[1]
 
 
 def test_the_fast_reader_serves_the_record_and_reads_it_right() -> None:

@@ -95,16 +95,21 @@ _BOOLEAN_FIXED: Final = "_avrobridge_boolean"
 
 
 class _NoNegativeIndex(list[Any]):
-    """Union branches: fastavro indexes them with the number it read, and
-    Cython's indexing adds ``len()`` to a negative index before the list's own C lookup,
-    which then refuses any index still out of range. Reporting a length of 0 keeps a negative
-    index negative, so it fails there instead of counting from the end (fastavro's reader
-    never asks these lists their length otherwise)."""
+    """Union branches: fastavro indexes them with the number it read, and a plain list takes
+    a negative one as counting from the end. Cython may index through the mapping slot (the
+    list's own, which adds the real length) or the sequence slot (which adds ``len()`` first),
+    so both go through ``__getitem__`` here, with a length of 0 that leaves an index as read
+    (fastavro's reader never asks these lists their length otherwise)."""
 
     __slots__ = ()
 
     def __len__(self) -> int:
         return 0
+
+    def __getitem__(self, index: Any) -> Any:
+        if index < 0:
+            raise Refused
+        return list.__getitem__(self, index)
 
 
 def _walk_fastavro(schema: Any, seen: set[int]) -> Any:
