@@ -1,6 +1,7 @@
 """The fastavro backend against plain fastavro, in CPU time per record: the best of 15 runs
-of each (``time.process_time``, so other processes on a shared machine weigh less than in
-wall time), on ``avrobridge bench``'s generated records for Employee and the 30-field record.
+of each, the two alternated (``time.process_time``, so other processes on a shared machine
+weigh less than in wall time), on ``avrobridge bench``'s generated records for Employee and
+the 30-field record.
 
     python benches/fastavro_backend.py [--records N]
 """
@@ -27,13 +28,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 from workloads import MIXED_30
 
 
-def _best(fn: Callable[[], object], repetitions: int = 15) -> float:
-    best = float("inf")
-    for _ in range(repetitions):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
+def _paired(
+    a: Callable[[], object], b: Callable[[], object], rounds: int = 15
+) -> tuple[float, float]:
+    """The best CPU time of each of two runs, alternated round by round so that a change in
+    the machine's speed (a shared VM's steal time) weighs on both alike."""
+    best_a = best_b = float("inf")
+    for _ in range(rounds):
+        for fn, is_a in ((a, True), (b, False)):
+            start = time.process_time()
+            fn()
+            spent = time.process_time() - start
+            if is_a:
+                best_a = min(best_a, spent)
+            else:
+                best_b = min(best_b, spent)
+    return best_a, best_b
 
 
 def _fastavro_write(schema: Any, value: Any) -> bytes:
@@ -68,12 +78,12 @@ def measure(label: str, schema_path: Path | None, records: int) -> None:
         ("encode", "one"): lambda: [fallback.encode(ours, v) for v in values],
         ("encode", "batch"): lambda: fallback.encode_many(ours, values),
     }
-    base = {operation: _best(fn) / len(data) * 1e6 for operation, fn in baselines.items()}
     for (operation, mode), fn in runs.items():
-        us = _best(fn) / len(data) * 1e6
+        base, ours_time = _paired(baselines[operation], fn)
+        per_record = 1e6 / len(data)
         print(
-            f"| {label} | {operation} {mode} | {base[operation]:.2f} | {us:.2f} "
-            f"| {base[operation] / us:.2f}x |"
+            f"| {label} | {operation} {mode} | {base * per_record:.2f} "
+            f"| {ours_time * per_record:.2f} | {base / ours_time:.2f}x |"
         )
 
 
