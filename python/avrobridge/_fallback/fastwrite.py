@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import io
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Final
 
@@ -46,6 +47,7 @@ from ..schema import (
     Node,
     ParsedSchema,
     fastavro_schema,
+    walk_nodes,
 )
 from .codec_logical import prepare_logical
 from .codec_objects import (
@@ -61,12 +63,14 @@ from .codec_objects import (
     I64_MIN as _I64_MIN,
 )
 from .codec_objects import (
+    MISSING,
     bytes_like,
     extract_f64,
     extract_i32,
     extract_i64,
     is_mapping,
     is_sequence,
+    mapping_get,
     wrong_type,
 )
 
@@ -77,6 +81,9 @@ _NODE: Final = "avrobridge.node"
 # The key of a record's fields that fastavro writes as null when missing but whose default
 # is something else.
 _NULLABLE_WITH_DEFAULT: Final = "avrobridge.nullable-with-default"
+# The key of a container's scalar checks: a record's (field name, check) pairs, an array's
+# or map's check of each item (None when its items are not scalars).
+_CHECK: Final = "avrobridge.check"
 
 
 def _int(datum: Any, schema: Any) -> int:
@@ -126,26 +133,67 @@ def _enum(datum: Any, schema: Any) -> str:
 
 def _array(datum: Any, schema: Any) -> Any:
     if type(datum) is list or type(datum) is tuple:
-        return datum
-    if is_sequence(datum):
-        return list(datum)
-    raise wrong_type("a list", datum)
+        items = datum
+    elif is_sequence(datum):
+        items = list(datum)
+    else:
+        raise wrong_type("a list", datum)
+    check = schema[_CHECK]
+    if check is None:
+        return items
+    out = None
+    for i, item in enumerate(items):
+        value = check(item, None)
+        if value is not item:
+            if out is None:
+                out = list(items)
+            out[i] = value
+    return items if out is None else out
 
 
-def _mapping(datum: Any, schema: Any) -> Any:
-    if type(datum) is dict or is_mapping(datum):
+def _map(datum: Any, schema: Any) -> Any:
+    if not (type(datum) is dict or is_mapping(datum)):
+        raise wrong_type("a dict (map)", datum)
+    check = schema[_CHECK]
+    if check is None:
         return datum
-    raise wrong_type("a dict", datum)
+    out = None
+    for key, item in datum.items():
+        value = check(item, None)
+        if value is not item:
+            if out is None:
+                out = dict(datum.items())
+            out[key] = value
+    return datum if out is None else out
+
+
+def _mapping_get(datum: Any, name: str, missing: Any) -> Any:
+    return mapping_get(datum, name)
 
 
 def _record(datum: Any, schema: Any) -> Any:
-    if not (type(datum) is dict or is_mapping(datum)):
+    get: Callable[[str, Any], Any]
+    if type(datum) is dict:
+        get = datum.get
+    elif is_mapping(datum):
+        get = partial(_mapping_get, datum)
+    else:
         raise wrong_type("a dict", datum)
     for name in schema[_NULLABLE_WITH_DEFAULT]:
-        if name not in datum:
+        if get(name, MISSING) is MISSING:
             # fastavro would write null; the Rust encoder writes the default: the walk does
             raise KeyError(name)
-    return datum
+    out = None
+    for name, check in schema[_CHECK]:
+        item = get(name, MISSING)
+        if item is MISSING:
+            continue  # fastavro refuses a missing field, or writes null as Rust does
+        value = check(item, None)
+        if value is not item:
+            if out is None:
+                out = dict(datum.items())
+            out[name] = value
+    return datum if out is None else out
 
 
 def _logical(datum: Any, schema: Any) -> Any:
@@ -191,19 +239,38 @@ _LOGICAL_WRITERS: Final = {
 }
 
 
-# op -> (fastavro type, our logical type name, its writer)
+# The scalar checks, applied by the record, array or map that holds the value (one call
+# for the container, not one through fastavro's logical-type machinery per value).
+_SCALARS: Final = {
+    INT: _int,
+    LONG: _long,
+    FLOAT: _float,
+    DOUBLE: _double,
+    BOOLEAN: _boolean,
+    NULL: _null,
+    BYTES: _bytes,
+    FIXED: _bytes,
+    ENUM: _enum,
+}
+# op -> (fastavro type, our logical type name, its writer): containers, and scalars at the
+# root of a schema.
 _CHECKED: Final = {
-    INT: ("int", "avrobridge-int", _int),
-    LONG: ("long", "avrobridge-long", _long),
-    FLOAT: ("float", "avrobridge-float", _float),
-    DOUBLE: ("double", "avrobridge-double", _double),
-    BOOLEAN: ("boolean", "avrobridge-boolean", _boolean),
-    NULL: ("null", "avrobridge-null", _null),
-    BYTES: ("bytes", "avrobridge-bytes", _bytes),
-    FIXED: ("fixed", "avrobridge-fixed", _bytes),
-    ENUM: ("enum", "avrobridge-enum", _enum),
+    **{
+        op: (name, f"avrobridge-{name}", check)
+        for op, name, check in (
+            (INT, "int", _int),
+            (LONG, "long", _long),
+            (FLOAT, "float", _float),
+            (DOUBLE, "double", _double),
+            (BOOLEAN, "boolean", _boolean),
+            (NULL, "null", _null),
+            (BYTES, "bytes", _bytes),
+            (FIXED, "fixed", _bytes),
+            (ENUM, "enum", _enum),
+        )
+    },
     ARRAY: ("array", "avrobridge-array", _array),
-    MAP: ("map", "avrobridge-map", _mapping),
+    MAP: ("map", "avrobridge-map", _map),
     RECORD: ("record", "avrobridge-record", _record),
 }
 for _type, _logical_name, _writer in _CHECKED.values():
@@ -216,8 +283,6 @@ for _type in ("int", "long", "bytes", "fixed", "string"):
     LOGICAL_WRITERS[f"{_type}-{_LOGICAL}"] = _logical
 # fastavro writes strings strictly (str only, UTF-8); unions choose a branch by validating.
 _PLAIN: Final = frozenset({STRING, UNION})
-# Directly in a union, these were validated as strictly as the Rust encoder checks them.
-_VALIDATED_IN_UNIONS: Final = frozenset({INT, LONG, FLOAT, DOUBLE, BOOLEAN, NULL})
 
 
 class StrictWriter:
@@ -237,30 +302,52 @@ class StrictWriter:
         return out.getvalue()
 
 
-def _checked(root: Node, node: Node, in_union: bool, json: Any) -> Any:
-    """A node's strict fastavro JSON: its plain JSON marked with our logical type."""
+def _checked(root: Node, alone: set[int], node: Node, in_union: bool, json: Any) -> Any:
+    """A node's strict fastavro JSON: its plain JSON, marked with our logical type where a
+    writer must check or convert the value. A scalar is checked by the record, array or map
+    that holds it, or (``alone``: in a record with few scalars, or at the root) by a writer of
+    its own; a union validates its branch as strictly itself."""
     op = node.op
-    if op in _PLAIN or (in_union and op in _VALIDATED_IN_UNIONS):
+    if op in _PLAIN or (op in _SCALARS and id(node) not in alone):
         return json
+    marked = dict(json) if isinstance(json, dict) else {"type": json}
+    checked = _CHECKED.get(op)
+    if checked is None:  # a logical type: converted as the walk converts it, then written
+        marked["logicalType"] = _LOGICAL_WRITERS.get(op, (_LOGICAL,))[0]
+        marked[_NODE] = node
+        return marked
     if op == RECORD:
         nullable_with_default = tuple(
             f.name
             for f in node.fields
             if f.has_usable_default and f.default_value is not None and _takes_null(f.node)
         )
-        if not nullable_with_default and (in_union or node is root):
+        checks = tuple(
+            (f.name, _SCALARS[f.node.op])
+            for f in node.fields
+            if f.node.op in _SCALARS and id(f.node) not in alone
+        )
+        if not (nullable_with_default or checks) and (in_union or node is root):
             # fastavro's union choice checks a mapping; the writer checks the root's type
             return json
-    marked = dict(json) if isinstance(json, dict) else {"type": json}
-    checked = _CHECKED.get(op)
-    if checked is None:  # a logical type: converted as the walk converts it, then written
-        marked["logicalType"] = _LOGICAL_WRITERS.get(op, (_LOGICAL,))[0]
-        marked[_NODE] = node
-    else:
-        marked["logicalType"] = checked[1]
-    if op == RECORD:
         marked[_NULLABLE_WITH_DEFAULT] = nullable_with_default
+        marked[_CHECK] = checks
+    elif op in (ARRAY, MAP):
+        marked[_CHECK] = _SCALARS.get((node.items if op == ARRAY else node.values).op)
+    marked["logicalType"] = checked[1]
     return marked
+
+
+def _checked_alone(root: Node) -> set[int]:
+    """The scalars checked by a writer of their own: the root, and those of records with
+    fewer than three (a record's loop over its scalars pays off from about three)."""
+    alone = {id(root)}
+    for node in walk_nodes(root):
+        if node.op == RECORD:
+            scalars = [f.node for f in node.fields if f.node.op in _SCALARS]
+            if len(scalars) < 3:
+                alone.update(id(n) for n in scalars)
+    return alone
 
 
 def _takes_null(node: Node) -> bool:
@@ -271,7 +358,8 @@ def strict_writer(parsed: ParsedSchema) -> StrictWriter | None:
     """The fastavro-first writer of a schema, or None when its data must be walked first."""
     if parsed.recursive:
         return None
-    text = fastavro_schema(parsed.root, logical=False, finish=partial(_checked, parsed.root))
+    finish = partial(_checked, parsed.root, _checked_alone(parsed.root))
+    text = fastavro_schema(parsed.root, logical=False, finish=finish)
     schema = fastavro.parse_schema(text)
     if not (isinstance(schema, dict) and schema.get("__fastavro_parsed")):
         return None  # fastavro would parse it again on every write
