@@ -1,16 +1,19 @@
 """fastavro first, for encoding: the schema handed to fastavro's C writer so that it refuses
 what the Rust encoder refuses. fastavro alone writes ``True`` or ``1.5`` as an int, any
 value as a boolean (its truth) or as null (nothing), a str as an array of characters, a
-``Decimal`` as a double and a memoryview as bytes. Each such type carries a logical type of
-our own whose writer applies the Rust encoder's check (``codec_objects``) and hands fastavro
-the exact value; logical types are converted by ``codec_logical`` as in the walk. Union
-branches need no such check: fastavro's union choice validates strictly, and the Rust
-encoder picks branches fastavro's way (``union_choice``).
+``Decimal`` as a double and a memoryview as bytes. So records, arrays and maps carry a
+logical type of our own whose writer applies the Rust encoder's checks (``codec_objects``)
+to the scalars they hold and hands fastavro the exact values, in one call per container
+(scalars of records with fewer than three, and a scalar root, get a writer of their own);
+logical types are converted as the walk converts them (``codec_logical``, with fast paths
+for aware UTC datetimes, dates and UUIDs). Union branches need no check: fastavro's union
+choice validates strictly, and the Rust encoder picks branches fastavro's way
+(``union_choice``).
 
-The schema carries no defaults, so a record missing a field fails here and goes to the walk
-(``codec.prepare``), which fills defaults as the Rust encoder does; so does every value this
-writer refuses, for the exact error and path. Recursive schemas always take the walk (it
-bounds the depth).
+The schema carries no defaults, so a record missing a field with a non-null default fails
+here and goes to the walk (``codec.prepare``), which fills defaults as the Rust encoder
+does; so does every value this writer refuses, for the exact error and path. Recursive
+schemas always take the walk (it bounds the depth).
 """
 
 from __future__ import annotations
