@@ -12,8 +12,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
 
 from avrobridge.errors import DecodeError, EncodeError
+from strategies import schema_and_data
 
 native: ModuleType = importlib.import_module("avrobridge._native")
 fallback: ModuleType = importlib.import_module("avrobridge._fallback")
@@ -288,3 +291,37 @@ def test_valid_values_are_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert fallback.encode(defaulted, {}) == native.encode(native.Schema(defaulted.text), {})
     assert walked == [{}]
+
+
+# --- both backends on damaged encodings -----------------------------------------------
+
+
+def _outcome_of(module: ModuleType, schema: Any, data: bytes) -> tuple[Any, ...]:
+    try:
+        return ("ok", repr(module.decode(module.Schema(json.dumps(schema)), data)))
+    except DecodeError as e:
+        return ("DecodeError", e.offset, e.path)
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=schema_and_data(n=1), data=st.data())
+def test_damaged_encodings_decode_alike_on_both_backends(
+    case: tuple[Any, list[Any]], data: st.DataObject
+) -> None:
+    """fastavro reads first on the fastavro backend: whatever a damaged encoding becomes
+    (a value, or an error at an offset and path), it must be what the native backend says."""
+    schema, (value,) = case
+    original = native.encode(native.Schema(json.dumps(schema)), value)
+    at = data.draw(st.integers(0, max(len(original) - 1, 0)))
+    byte = data.draw(st.sampled_from([0x00, 0x01, 0x02, 0x03, 0x05, 0x7F, 0x80, 0x81, 0xFF]))
+    damaged = data.draw(
+        st.sampled_from(
+            [
+                original[:at] + bytes([byte]) + original[at + 1 :],
+                original[:at] + bytes([byte]) + original[at:],
+                original[:at] + b"\xff" * 9 + bytes([byte]) + original[at:],
+            ]
+        )
+    )
+    note(f"{original.hex()} -> {damaged.hex()}")
+    assert _outcome_of(fallback, schema, damaged) == _outcome_of(native, schema, damaged)
