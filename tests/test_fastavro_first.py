@@ -325,3 +325,37 @@ def test_damaged_encodings_decode_alike_on_both_backends(
     )
     note(f"{original.hex()} -> {damaged.hex()}")
     assert _outcome_of(fallback, schema, damaged) == _outcome_of(native, schema, damaged)
+
+
+_ODD_VALUES = [True, 0, 1.5, 2**31, 2**63, 2**70, "x", None, b"x", bytearray(b"x"), [], {}]
+
+
+def _replace_somewhere(value: Any, draw: Any) -> Any:
+    """``value`` with one leaf (or the whole) replaced by an odd value."""
+    if isinstance(value, dict) and value and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(value)))
+        return {**value, key: _replace_somewhere(value[key], draw)}
+    if isinstance(value, list) and value and draw(st.booleans()):
+        i = draw(st.integers(0, len(value) - 1))
+        return [*value[:i], _replace_somewhere(value[i], draw), *value[i + 1 :]]
+    return draw(st.sampled_from(_ODD_VALUES))
+
+
+def _encode_outcome(module: ModuleType, schema: Any, value: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", module.encode(module.Schema(json.dumps(schema)), value))
+    except EncodeError as e:
+        return ("EncodeError", e.path)
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=schema_and_data(n=1), data=st.data())
+def test_odd_values_encode_alike_on_both_backends(
+    case: tuple[Any, list[Any]], data: st.DataObject
+) -> None:
+    """fastavro writes first on the fastavro backend: a value with one part of the wrong
+    type must give the native backend's bytes or its error (class and path)."""
+    schema, (value,) = case
+    odd = _replace_somewhere(value, data.draw)
+    note(f"value: {odd!r}")
+    assert _encode_outcome(fallback, schema, odd) == _encode_outcome(native, schema, odd)
