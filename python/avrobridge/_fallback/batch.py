@@ -9,8 +9,8 @@ from typing import Any, final
 
 from .. import framing
 from ..errors import FramingError
+from ..wire import write_long
 from . import wirecheck
-from .default_bytes import write_long
 from .exceptions import decode_error
 
 VALUE_CONVERTER = "VALUE_CONVERTER"

@@ -13,11 +13,11 @@ from typing import Any, BinaryIO, Final, Literal
 
 from .._avro_rules import DEFAULT_BLOCK_SIZE
 from ..errors import ConfigError, ContainerIOError
+from ..wire import write_long
 from . import container_codecs as codecs
 from . import transcode, wirecheck
 from .api import encode, encode_many
 from .container_blocks import MAGIC, SYNC_SIZE, io_error
-from .default_bytes import write_long
 from .exceptions import decode_error
 from .schema_api import Schema, deep_recursion
 

@@ -14,8 +14,8 @@ import struct
 from typing import Final
 
 from ..schema import Node
+from ..wire import write_long
 from . import wirecheck as _w
-from .default_bytes import write_long
 from .resolve_plan import (
     ARRAY,
     BYTES_AS_STRING,
