@@ -59,13 +59,19 @@ def _fast_reader(schema: Any, reader: Any) -> fastread.StrictReader | None:
 
 
 def _decode_one(
-    writer: Schema, reader: Schema | None, data: bytes, index: int | None, budget: _DecodeBudget
+    writer: Schema,
+    reader: Schema | None,
+    data: bytes,
+    index: int | None,
+    budget: _DecodeBudget,
+    fast: bool = True,
 ) -> Any:
     """Decodes one datum of ``writer``, resolved to ``reader`` when given (the Rust
-    ``decode_one``: transcode with the cached plan, then decode with the reader)."""
+    ``decode_one``: transcode with the cached plan, then decode with the reader). ``fast``
+    False: fastavro already failed on these bytes; walk them."""
     if reader is None:
         try:
-            return writer._decode(data, budget.build)
+            return writer._decode(data, budget.build, fast)
         except Exception as exc:
             error: Exception = decode_error(exc, index)
         raise error
@@ -95,18 +101,19 @@ def decode(
     """Decodes one datum; the whole input must be consumed. With ``reader``, the data is
     resolved from the writer schema ``schema`` to the reader schema (Avro schema
     resolution). At most ``max_zero_byte_items`` items that take no bytes are read."""
+    fast = None
     if max_zero_byte_items is _DEFAULT_BUDGET and type(data) is bytes:
         fast = _fast_reader(schema, reader)
         if fast is not None:
             try:
                 return fast.read(data)
             except Exception:
-                pass  # decoded again below, for the exact error
+                pass  # walked below, once, for the exact error
     budget = _DecodeBudget(max_zero_byte_items)
     require(data, bytes, "bytes")
     s = as_schema(schema)
     r = _optional_schema(reader)
-    return _decode_one(s, r, data, None, budget)
+    return _decode_one(s, r, data, None, budget, fast is None)
 
 
 _E = TypeVar("_E", EncodeError, DecodeError)
@@ -125,17 +132,17 @@ def encode_many(schema: Any, data: Iterable[Any]) -> list[bytes]:
     is raised with ``.index``, ``.results`` (None where an item failed) and ``.errors``."""
     s = as_schema(schema)
     fast = strict_writer(s)
-    write = fast.write if fast is not None else s._encode
     out: list[Any] = []
     failures: list[tuple[int, EncodeError]] = []
     for index, item in enumerate(data):
+        if fast is not None:
+            try:
+                out.append(fast.write(item))
+                continue
+            except Exception:
+                pass  # walked below: defaults filled in, or the exact error
         try:
-            out.append(write(item))
-            continue
-        except Exception:
-            pass  # encoded again below: defaults filled in, or the exact error
-        try:
-            out.append(s._encode(item))
+            out.append(s._encode(item, fast=False))
         except Exception as exc:
             failures.append((index, encode_error(exc, index)))
             out.append(None)
@@ -153,15 +160,7 @@ def decode_many(
 ) -> list[Any]:
     """Decodes many byte strings in one call, with ``encode_many``'s error contract. The
     whole batch reads at most ``max_zero_byte_items`` items that take no bytes."""
-    if max_zero_byte_items is _DEFAULT_BUDGET:
-        fast = _fast_reader(schema, reader)
-        if fast is not None:
-            if not isinstance(items, (list, tuple)):
-                items = list(items)  # read twice when an item fails
-            try:
-                return fast.read_many(items)
-            except Exception:
-                pass  # decoded again below, with every item's result or error
+    fast = _fast_reader(schema, reader) if max_zero_byte_items is _DEFAULT_BUDGET else None
     budget = _DecodeBudget(max_zero_byte_items)
     s = as_schema(schema)
     r = _optional_schema(reader)
@@ -170,8 +169,14 @@ def decode_many(
     for index, item in enumerate(items):
         if not isinstance(item, bytes):
             raise TypeError(f"item {index} is not bytes")
+        if fast is not None:
+            try:
+                out.append(fast.read(item))
+                continue
+            except Exception:
+                pass  # walked below, once, for the exact error
         try:
-            out.append(_decode_one(s, r, item, index, budget))
+            out.append(_decode_one(s, r, item, index, budget, fast is None))
         except (DecodeError, SchemaResolutionError) as exc:
             failures.append((index, exc))
             out.append(None)

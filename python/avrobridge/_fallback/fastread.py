@@ -185,16 +185,6 @@ class StrictReader:
             wirecheck.check(self._root, data)  # the walk decides; the value stands if it passes
         return value
 
-    def read_many(self, items: list[bytes] | tuple[bytes, ...]) -> list[Any]:
-        """Reads every item, or raises at the first that is not bytes or fails."""
-        out = []
-        read = self.read
-        for data in items:
-            if type(data) is not bytes:
-                raise Refused
-            out.append(read(data))
-        return out
-
 
 def strict_reader(parsed: ParsedSchema) -> StrictReader | None:
     """The fastavro-first reader of a schema, or None when its data must be walked first."""

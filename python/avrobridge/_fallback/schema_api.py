@@ -155,8 +155,9 @@ class Schema:
 
     # --- the codec -------------------------------------------------------------------------
 
-    def _encode(self, datum: Any) -> bytes:
-        strict = strict_writer(self)
+    def _encode(self, datum: Any, fast: bool = True) -> bytes:
+        """fastavro first (unless ``fast`` is False: it already failed), else the walk."""
+        strict = strict_writer(self) if fast else None
         if strict is not None:
             try:
                 return strict.write(datum)
@@ -177,8 +178,9 @@ class Schema:
                 return codec.prepare(self._parsed.root, datum, 0)
         return codec.prepare(self._parsed.root, datum, 0)
 
-    def _decode(self, data: bytes, budget: wirecheck.ItemBudget) -> Any:
-        strict = strict_reader(self)
+    def _decode(self, data: bytes, budget: wirecheck.ItemBudget, fast: bool = True) -> Any:
+        """fastavro first (unless ``fast`` is False: it already failed), else the walk."""
+        strict = strict_reader(self) if fast else None
         if strict is not None:
             try:
                 return strict.read(data)
