@@ -140,43 +140,32 @@ class Conversions:
     def to_expr(self, t: Node, e: str, depth: int) -> str | None:
         """Expression converting ``e`` (class representation) to the dict one; None when
         they are the same."""
-        if not self.needs(t):
-            return None
-        k = t.kind
-        if k == "record":
-            return f"{e}.to_dict()"
-        if k == "enum":
-            return f"{e}.value"
-        x = f"_avro_x{depth}"
-        if k == "array":
-            return f"[{self.to_expr(t.items, x, depth + 1)} for {x} in {e}]"
-        if k == "map":
-            inner = self.to_expr(t.values, x, depth + 1)
-            return f"{{_avro_k{depth}: {inner} for _avro_k{depth}, {x} in {e}.items()}}"
-        others = [b for b in t.branches if b.kind != "null"]
-        if len(others) == 1 and len(t.branches) == 2:
-            return f"None if {e} is None else {self.to_expr(others[0], e, depth)}"
-        return f"{self.to_helper(t)}({e})"
+        return self._expr(t, e, depth, to_dict=True)
 
     def from_expr(self, t: Node, e: str, depth: int) -> str | None:
         """Expression building the class representation from decoded ``e``."""
+        return self._expr(t, e, depth, to_dict=False)
+
+    def _expr(self, t: Node, e: str, depth: int, *, to_dict: bool) -> str | None:
         if not self.needs(t):
             return None
         k = t.kind
         if k == "record":
-            return f"{self.py(t)}.from_dict({e})"
+            return f"{e}.to_dict()" if to_dict else f"{self.py(t)}.from_dict({e})"
         if k == "enum":
-            return f"{self.py(t)}({e})"
+            return f"{e}.value" if to_dict else f"{self.py(t)}({e})"
         x = f"_avro_x{depth}"
         if k == "array":
-            return f"[{self.from_expr(t.items, x, depth + 1)} for {x} in {e}]"
+            return f"[{self._expr(t.items, x, depth + 1, to_dict=to_dict)} for {x} in {e}]"
         if k == "map":
-            inner = self.from_expr(t.values, x, depth + 1)
+            inner = self._expr(t.values, x, depth + 1, to_dict=to_dict)
             return f"{{_avro_k{depth}: {inner} for _avro_k{depth}, {x} in {e}.items()}}"
         others = [b for b in t.branches if b.kind != "null"]
         if len(others) == 1 and len(t.branches) == 2:
-            return f"None if {e} is None else {self.from_expr(others[0], e, depth)}"
-        return f"{self.from_helper(t)}({e})"
+            inner = self._expr(others[0], e, depth, to_dict=to_dict)
+            return f"None if {e} is None else {inner}"
+        helper = self.to_helper(t) if to_dict else self.from_helper(t)
+        return f"{helper}({e})"
 
     def to_helper(self, t: Node) -> str:
         key = ("to", id(t))
